@@ -1,0 +1,5 @@
+"""``python -m graphtrace``."""
+
+from graphtrace.cli import main
+
+main()
