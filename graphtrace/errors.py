@@ -32,8 +32,8 @@ class ValidationFailed(GraphtraceError):
         n = len(report.errors)
         super().__init__(
             message
-            or f"the dataset has {n} problem{'s' if n != 1 else ''}; "
-            "run `graphtrace validate` on it to list them, fix them and try again"
+            or f"the dataset has {n} problem{'s' if n != 1 else ''}: fix "
+            f"{'them' if n != 1 else 'it'} and try again (`graphtrace validate` lists them)"
         )
 
 
