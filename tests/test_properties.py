@@ -76,7 +76,7 @@ def solve(tables: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     return propagate_risk(ds).products()
 
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
