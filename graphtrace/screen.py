@@ -56,11 +56,10 @@ import datetime as dt
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -308,10 +307,11 @@ def _scope(country: str) -> str:
 
 def _chinese_start(text: str) -> tuple[str, xj.Place | None] | None:
     """The Xinjiang name ``text`` starts with: (name, place), place None for the province."""
-    if not text or text[0] not in xj.first_chinese_characters():
+    longest = xj.chinese_prefixes().get(text[:2])
+    if longest is None:
         return None
     names = xj.chinese_names()
-    for length in range(min(len(text), 12), 1, -1):
+    for length in range(min(len(text), longest), 1, -1):
         head = text[:length]
         place = names.get(head)
         if head not in xj.PROVINCE_CHINESE and place is None:
@@ -827,19 +827,19 @@ class EntityMatcher:
 # --------------------------------------------------------------------------------------------
 # Screening a dataset
 
-_T = TypeVar("_T")
 _KIND_RANK = {"xinjiang": 0, "entity-list": 1, "flag": 2}
 _NAME_FIELDS = (("name", "name"), ("alias", "aliases"), ("company", "company"))
+#: Below this many values the vectorised pre-filters cost more than they save.
+_PREFILTER_MIN = 20_000
 _SEP = "\x1f"  # unit separator: joins the location fields into one key
 _GEO_COLUMNS = ("country", "province", "city", "address", "postal_code", "admin_code")
 
 
-def _series(frame: pd.DataFrame, name: str) -> pd.Series:
-    """Column ``name`` as text ("" for empty or absent), indexed by position."""
+def _texts(frame: pd.DataFrame, name: str) -> list[str]:
+    """Column ``name`` as a list of text ("" for empty or absent), in row order."""
     if name not in frame.columns:
-        return pd.Series([""] * len(frame), dtype=object)
-    column = frame[name].reset_index(drop=True)
-    return column.where(column.notna(), "").astype(str)
+        return [""] * len(frame)
+    return [v if isinstance(v, str) else _text(v) for v in frame[name].tolist()]
 
 
 def _rows(frame: pd.DataFrame) -> list[int]:
@@ -848,55 +848,150 @@ def _rows(frame: pd.DataFrame) -> list[int]:
     return [i + 2 for i in range(len(frame))]
 
 
-def _per_value(keys: pd.Series, evaluate: Callable[[str], _T]) -> list[_T]:
-    """``evaluate`` once per distinct key, spread back over ``keys`` (in order)."""
-    if not len(keys):
-        return []
-    codes, uniques = pd.factorize(keys)
-    results = [evaluate(str(u)) for u in uniques]
-    return [results[c] for c in codes.tolist()]
+@cache
+def _latin_needles() -> str:
+    """Regex of every Latin key that can place an address in Xinjiang (letters and digits)."""
+    keys = {*xj.latin_names(), *xj.province_latin_keys(), *_XPCC_QUICK}
+    return "|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k)))
+
+
+def _squeezed(values: pd.Series) -> pd.Series:
+    """Lower-cased letters and digits run together ("&" read as "and")."""
+    lowered = values.str.lower().str.replace("&", "and", regex=False)
+    return lowered.str.replace(r"[^a-z0-9]+", "", regex=True)
+
+
+def _non_ascii(values: pd.Series) -> np.ndarray:
+    return np.array(values.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool))
+
+
+def _address_prefilter(addresses: list[str]) -> np.ndarray:
+    """Which addresses can name Xinjiang (a cheap, vectorised superset of :func:`_address`).
+
+    A Latin (ASCII) address matches only through a province or place key or an XPCC word, each
+    of which then appears in its letters and digits run together; others are skipped.
+    """
+    values = pd.Series(addresses, dtype="str")
+    found = _squeezed(values).str.contains(_latin_needles(), regex=True)
+    return _non_ascii(values) | found.to_numpy(dtype=bool)
+
+
+def _name_prefilter(cells: list[str], listed: frozenset[str], anywhere: bool) -> np.ndarray:
+    """Which cells can hold a name that normalises to a listed one (a vectorised superset).
+
+    For an ASCII name the normalised form is a prefix of its squeezed letters and digits
+    (legal forms go only from the end), so the squeezed cell starts with (or, for a cell of
+    ``;``-separated aliases, contains) the first four characters of a listed name. Non-ASCII
+    cells are always kept: NFKC, case folding and diacritics need the full normalisation.
+    """
+    values = pd.Series(cells, dtype="str")
+    squeezed = _squeezed(values)
+    keep = _non_ascii(values)
+    prefixes = sorted({k[:4] for k in listed if k.isascii()})
+    if not prefixes:
+        return keep
+    if anywhere:
+        pattern = "|".join(re.escape(p) for p in prefixes)
+        return keep | squeezed.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+    for length in sorted({len(p) for p in prefixes}):
+        some = {p for p in prefixes if len(p) == length}
+        keep |= squeezed.str.slice(0, length).isin(some).to_numpy(dtype=bool)
+    return keep
 
 
 def _xinjiang_sources(facilities: pd.DataFrame) -> list[tuple[int, str]]:
-    """(position, reason) of every facility located in Xinjiang, in position order."""
-    if not len(facilities):
-        return []
-    country, province, city, address, postal, admin = (_series(facilities, c) for c in _GEO_COLUMNS)
-    scope_of = {c: _scope(str(c)) for c in pd.unique(country)}
-    scope = country.map(scope_of)
-    candidates = np.flatnonzero((scope != "other").to_numpy())
-    if not len(candidates):
-        return []
-    scope = scope.iloc[candidates]
-    province = province.iloc[candidates]
-    provinces = _per_value(province + _SEP + scope, lambda k: _province(*k.rsplit(_SEP, 1)))
-    states = pd.Series([p[0] for p in provinces], index=scope.index, dtype=object)
-    context = _SEP + scope + _SEP + states
-    cities = _per_value(city.iloc[candidates] + context, lambda k: _city(*k.rsplit(_SEP, 2)))
-    addresses = _per_value(
-        address.iloc[candidates] + context, lambda k: _address(*k.rsplit(_SEP, 2))
-    )
-    in_cn = (scope == "cn").to_numpy()
-    postals = _per_value(postal.iloc[candidates], _postal)
-    admins = _per_value(admin.iloc[candidates], _admin)
+    """(position, reason) of every facility located in Xinjiang, in position order.
+
+    Each field is evaluated once per distinct value and context (the dict caches below), so the
+    cost grows with the number of distinct values, not with the number of facilities.
+    """
+    country, province, city, address, postal, admin = (_texts(facilities, c) for c in _GEO_COLUMNS)
+    maybe_address = _address_prefilter(address) if len(address) >= _PREFILTER_MIN else None
+    scopes: dict[str, str] = {}
+    provinces: dict[tuple[str, str], tuple[str, str | None]] = {}
+    cities: dict[tuple[str, str, str], str | None] = {}
+    addresses: dict[tuple[str, str, str], str | None] = {}
+    postals: dict[str, str | None] = {}
+    admins: dict[str, str | None] = {}
     out: list[tuple[int, str]] = []
-    province_text = province.tolist()
-    for i, position in enumerate(candidates.tolist()):
-        postal_evidence = postals[i] if in_cn[i] else None
-        admin_evidence = admins[i] if in_cn[i] else None
-        if not (provinces[i][1] or cities[i] or addresses[i] or postal_evidence or admin_evidence):
+    for i, country_value in enumerate(country):
+        scope = scopes.get(country_value)
+        if scope is None:
+            scope = scopes[country_value] = _scope(country_value)
+        if scope == "other":
             continue
-        detail = _combine(
-            province_text[i],
-            provinces[i][0],
-            provinces[i][1],
-            cities[i],
-            addresses[i],
-            postal_evidence,
-            admin_evidence,
+        key = (province[i], scope)
+        state, province_evidence = provinces.get(key) or provinces.setdefault(key, _province(*key))
+        context = (scope, state)
+        city_key = (city[i], *context)
+        if city_key in cities:
+            city_evidence = cities[city_key]
+        else:
+            city_evidence = cities[city_key] = _city(*city_key)
+        address_evidence = None
+        if address[i] and (maybe_address is None or maybe_address[i]):
+            address_key = (address[i], *context)
+            if address_key in addresses:
+                address_evidence = addresses[address_key]
+            else:
+                address_evidence = addresses[address_key] = _address(*address_key)
+        postal_evidence = admin_evidence = None
+        if scope == "cn":
+            if postal[i]:
+                if postal[i] not in postals:
+                    postals[postal[i]] = _postal(postal[i])
+                postal_evidence = postals[postal[i]]
+            if admin[i]:
+                if admin[i] not in admins:
+                    admins[admin[i]] = _admin(admin[i])
+                admin_evidence = admins[admin[i]]
+        if (
+            province_evidence
+            or city_evidence
+            or address_evidence
+            or postal_evidence
+            or (admin_evidence)
+        ):
+            detail = _combine(
+                province[i],
+                state,
+                province_evidence,
+                city_evidence,
+                address_evidence,
+                postal_evidence,
+                admin_evidence,
+            )
+            if detail:
+                out.append((i, detail))
+    return out
+
+
+def _entity_sources(
+    facilities: pd.DataFrame, matcher: EntityMatcher
+) -> list[tuple[int, int, EntityMatch, str]]:
+    """(position, order, match, field) of every entity-list match of a facility's name,
+    aliases or company; each distinct string is normalised once."""
+    listed = matcher.normalized_names()
+    verdict: dict[str, bool] = {}
+    out: list[tuple[int, int, EntityMatch, str]] = []
+    for field_rank, (field, column) in enumerate(_NAME_FIELDS):
+        cells = _texts(facilities, column)
+        split = column == "aliases"
+        maybe = (
+            _name_prefilter(cells, listed, anywhere=split) if len(cells) >= _PREFILTER_MIN else None
         )
-        if detail:
-            out.append((position, detail))
+        for position, cell in enumerate(cells):
+            if not cell or (maybe is not None and not maybe[position]):
+                continue
+            for rank, value in enumerate(_split_aliases(cell) if split else (cell,)):
+                hit = verdict.get(value)
+                if hit is None:
+                    hit = verdict[value] = _normalize_cached(value) in listed
+                if not hit:
+                    continue
+                for match_rank, match in enumerate(matcher.match([value])):
+                    order = (field_rank * 1000 + rank) * 10000 + match_rank
+                    out.append((position, order, match, field))
     return out
 
 
@@ -932,7 +1027,7 @@ def screen(
     in ``facilities`` are ignored (validation reports them). The work is done once per distinct
     location tuple and per distinct name, so 10^6 facilities take seconds.
     """
-    ids = _series(facilities, "facility_id").tolist()
+    ids = _texts(facilities, "facility_id")
     rows = _rows(facilities)
     found: dict[str, list[tuple[tuple[int, int, int], Reason]]] = {}
 
@@ -941,48 +1036,25 @@ def screen(
             ((_KIND_RANK[kind], rows[position], seq), reason)
         )
 
-    # 1. Xinjiang location: each field evaluated once per distinct value (and context)
+    # 1. Xinjiang location
     for position, detail in _xinjiang_sources(facilities):
         source = f"{facilities_file} row {rows[position]}"
         add(position, "xinjiang", 0, Reason("xinjiang", detail, source))
 
-    # 2. Entity lists: names normalised once each; only rows holding a listed name are visited
+    # 2. Entity lists
     matcher = EntityMatcher(entities, as_of=as_of)
-    if len(matcher) and len(facilities):
-        listed = matcher.normalized_names()
-        for field_rank, (field, column_name) in enumerate(_NAME_FIELDS):
-            values = _series(facilities, column_name)
-            if column_name == "aliases":
-                parts = values.str.split(";").explode()
-                table = pd.DataFrame(
-                    {"position": parts.index, "value": parts.str.strip().to_numpy()}
-                )
-                table["rank"] = table.groupby("position").cumcount()
-            else:
-                table = pd.DataFrame(
-                    {"position": values.index, "value": values.to_numpy(), "rank": 0}
-                )
-            table = table[table["value"] != ""]
-            hits = [v for v in pd.unique(table["value"]) if _normalize_cached(str(v)) in listed]
-            if not hits:
-                continue
-            chosen = table[table["value"].isin(hits)]
-            for position, value, rank in chosen.itertuples(index=False):
-                for match_rank, match in enumerate(matcher.match([str(value)])):
-                    seq = (field_rank * 1000 + int(rank)) * 10000 + match_rank
-                    reason = Reason(
-                        "entity-list",
-                        _entity_detail(field, str(value), match),
-                        _entity_source(match.entry),
-                    )
-                    add(int(position), "entity-list", seq, reason)
+    if len(matcher):
+        for position, order, match, field in _entity_sources(facilities, matcher):
+            detail = _entity_detail(field, match.facility_name, match)
+            reason = Reason("entity-list", detail, _entity_source(match.entry))
+            add(position, "entity-list", order, reason)
 
     # 3. Flags
     position_of = {fid: i for i, fid in enumerate(ids)}
     flag_rows = _rows(flags)
     flagged = zip(
-        _series(flags, "facility_id").tolist(),
-        _series(flags, "reason").tolist(),
+        _texts(flags, "facility_id"),
+        _texts(flags, "reason"),
         flag_rows,
         strict=True,
     )

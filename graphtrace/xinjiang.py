@@ -541,6 +541,8 @@ _CHINESE_SUFFIXES = (
 
 
 _WORD = re.compile(r"[^\W_]+")
+#: Combining diacritical marks (Ü = U + U+0308); kana voicing marks are kept.
+_COMBINING = re.compile("[\u0300-\u036f]")
 
 
 def fold_latin(text: str) -> str:
@@ -548,8 +550,7 @@ def fold_latin(text: str) -> str:
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFKC", kept)
+    return unicodedata.normalize("NFKC", _COMBINING.sub("", decomposed))
 
 
 def latin_words(text: str) -> list[str]:
@@ -619,9 +620,13 @@ def chinese_names() -> dict[str, Place]:
 
 
 @cache
-def first_chinese_characters() -> frozenset[str]:
-    """First characters of every Chinese name and province spelling (a quick pre-check)."""
-    return frozenset(name[0] for name in (*chinese_names(), *PROVINCE_CHINESE))
+def chinese_prefixes() -> dict[str, int]:
+    """First two characters of every Chinese name and province spelling -> the longest length
+    of a name starting with them (a quick pre-check for prefix matching)."""
+    out: dict[str, int] = {}
+    for name in (*chinese_names(), *PROVINCE_CHINESE):
+        out[name[:2]] = max(out.get(name[:2], 0), len(name))
+    return out
 
 
 @cache
