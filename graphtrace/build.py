@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphtrace.model import ORIGIN_ROLES, ROW, Dataset
+from graphtrace.model import ORIGIN_ROLES, ROW, Dataset, member, positions
 
 #: Edge kinds (index into EDGE_TABLES): where an edge came from.
 SUPPLY, BOM, MADE_AT = 0, 1, 2
@@ -50,12 +50,12 @@ class Graph:
         return pd.Index(self.ids)
 
     def facility(self, facility_id: str) -> int | None:
-        pos = pd.Index(self.ids[: self.n_facilities]).get_indexer([facility_id])[0]
-        return None if pos < 0 else int(pos)
+        hit = np.flatnonzero(self.dataset.facilities["facility_id"].to_numpy() == facility_id)
+        return int(hit[0]) if len(hit) else None
 
     def product(self, sku: str) -> int | None:
-        pos = pd.Index(self.ids[self.n_facilities :]).get_indexer([sku])[0]
-        return None if pos < 0 else int(pos) + self.n_facilities
+        hit = np.flatnonzero(self.dataset.products["sku"].to_numpy() == sku)
+        return int(hit[0]) + self.n_facilities if len(hit) else None
 
     def source_ref(self, edge: int) -> str:
         """'supplies.csv row 7' for an edge's record."""
@@ -83,30 +83,29 @@ def build_graph(dataset: Dataset, as_of: pd.Timestamp | None = None) -> Graph:
     """Build the flow graph of ``dataset``, counting only supplies active on ``as_of``."""
     fac, sup, prod, bom = dataset.facilities, dataset.supplies, dataset.products, dataset.bom
     nf, npr = len(fac), len(prod)
-    fac_index = pd.Index(fac["facility_id"])
-    sku_index = pd.Index(prod["sku"])
+    fac_ids = fac["facility_id"]
+    skus = prod["sku"]
     n = nf + npr
 
     # Supplies (rule 2): mass shares per buyer, equal shares where a volume is missing.
     act = np.flatnonzero(active_supplies(sup, as_of))
-    s_sup = fac_index.get_indexer(sup["supplier_id"].to_numpy()[act])
-    s_buy = fac_index.get_indexer(sup["buyer_id"].to_numpy()[act])
+    s_sup = positions(sup["supplier_id"], fac_ids)[act]
+    s_buy = positions(sup["buyer_id"], fac_ids)[act]
     keep = (s_sup >= 0) & (s_buy >= 0)
     act, s_sup, s_buy = act[keep], s_sup[keep], s_buy[keep]
     s_mass = sup["volume_kg"].to_numpy(dtype=float)[act]
     s_weight, s_est = _shares(s_buy, s_mass, n)
 
     # Products (rule 5): BOM rows weigh by mass; no BOM rows -> the made_at facility.
-    made_at = fac_index.get_indexer(prod["made_at"].to_numpy()) if npr else np.empty(0, np.int64)
-    b_prod = sku_index.get_indexer(bom["sku"].to_numpy())
+    made_at = positions(prod["made_at"], fac_ids) if npr else np.empty(0, np.int64)
+    b_prod = positions(bom["sku"], skus)
     b_keep = np.flatnonzero(b_prod >= 0)
     b_prod = b_prod[b_keep]
-    supplier_ids = bom["supplier_id"].to_numpy()[b_keep]
-    components = bom["component"].to_numpy()[b_keep]
-    by_supplier = fac_index.get_indexer(supplier_ids)
-    by_component = sku_index.get_indexer(components)
+    has_supplier = bom["supplier_id"].ne("").to_numpy()[b_keep]
+    by_supplier = positions(bom["supplier_id"], fac_ids)[b_keep]
+    by_component = positions(bom["component"], skus)[b_keep]
     src = np.where(
-        supplier_ids != "",
+        has_supplier,
         by_supplier,
         np.where(by_component >= 0, by_component + nf, made_at[b_prod]),
     )
@@ -123,11 +122,11 @@ def build_graph(dataset: Dataset, as_of: pd.Timestamp | None = None) -> Graph:
     m_buy = lone + nf
 
     origin = np.zeros(n, dtype=bool)
-    origin[:nf] = fac["role"].isin(ORIGIN_ROLES).to_numpy()
+    origin[:nf] = member(fac["role"], ORIGIN_ROLES)
     return Graph(
         dataset=dataset,
         as_of=as_of,
-        ids=np.concatenate([fac["facility_id"].to_numpy(object), prod["sku"].to_numpy(object)]),
+        ids=np.concatenate([fac_ids.to_numpy(object), skus.to_numpy(object)]),
         n_facilities=nf,
         origin=origin,
         made_at=made_at.astype(np.int64),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from graphtrace.build import Graph, build_graph
 from graphtrace.kernel import prepare
-from graphtrace.model import Dataset, EntityEntry, Reason
+from graphtrace.model import Dataset, EntityEntry, Reason, positions
 from graphtrace.screen import screen
 
 #: Node statuses, in the words the reports use.
@@ -96,9 +96,9 @@ def source_reasons(
     )
     reasons: dict[int, list[Reason]] = {}
     if by_id:
-        fac_index = pd.Index(ds.facilities["facility_id"])
         ids = sorted(by_id)
-        for node, fid in zip(fac_index.get_indexer(ids).tolist(), ids, strict=True):
+        found = positions(pd.Series(ids, dtype=object), ds.facilities["facility_id"])
+        for node, fid in zip(found.tolist(), ids, strict=True):
             if node >= 0:
                 reasons[node] = by_id[fid]
     nf = graph.n_facilities

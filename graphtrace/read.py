@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from graphtrace.errors import InputError
@@ -67,6 +68,10 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
         return None, [Issue("unreadable-file", f"cannot read the file: {e.strerror}", display)]
     if header is None:
         return None, [Issue("empty-file", "the file is empty: it needs a header row", display)]
+    fast = _read_arrow(path, [h.strip() for h in header])
+    if fast is not None:
+        return fast, []
+    # The slow path reads what Arrow refused (blank lines, ragged rows, bad bytes) and says where.
     try:
         frame = pd.read_csv(
             path,
@@ -104,6 +109,42 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
     return _finish(frame, display, None)
 
 
+def _read_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
+    """Read a well-formed CSV with Arrow, every column as text (fast: ~1M rows/s/core); None if
+    Arrow refuses the file, so that the pandas path can locate the problem."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if len(set(header)) != len(header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    import pyarrow.compute as pc
+
+    columns = [pc.utf8_trim_whitespace(col) for col in table.columns]
+    if columns:
+        blank = pc.equal(pc.utf8_length(columns[0]), 0)
+        for col in columns[1:]:
+            blank = pc.and_(blank, pc.equal(pc.utf8_length(col), 0))
+    table = pa.table(columns, names=header)
+    frame = table.to_pandas()
+    frame[ROW] = np.arange(len(frame), dtype=np.int64) + 2
+    if columns and pc.any(blank).as_py():
+        frame = frame.loc[~blank.to_numpy(zero_copy_only=False)].reset_index(drop=True)
+    return frame
+
+
 def _finish(
     frame: pd.DataFrame, display: str, sheet: str | None
 ) -> tuple[pd.DataFrame | None, list[Issue]]:
@@ -127,17 +168,21 @@ def _finish(
         return None, issues
     frame.columns = pd.Index(names)
     frame = frame.fillna("").astype(str)
-    frame[ROW] = frame.index.to_numpy() + 2
-    # A blank line is a blank spreadsheet row: drop it, keeping the others' row numbers.
-    text_cols = [c for c in frame.columns if c != ROW]
-    if len(frame) and text_cols:
-        stripped = {c: frame[c].str.strip() for c in text_cols}
-        blank = pd.concat(stripped, axis=1).eq("").all(axis=1)
-        for c in text_cols:
-            frame[c] = stripped[c]
-        if blank.any():
-            frame = frame.loc[~blank]
-    return frame.reset_index(drop=True), []
+    text_cols = list(frame.columns)
+    frame[ROW] = np.arange(len(frame), dtype=np.int64) + 2
+    # Trim spaces; a blank line is a blank spreadsheet row: drop it, keeping the others' rows.
+    blank = np.ones(len(frame), dtype=bool)
+    for c in text_cols:
+        col = frame[c]
+        if col.str.startswith(" ").any() or col.str.endswith(" ").any() or col.str.contains(
+            "\t|\r|\n", regex=True
+        ).any():
+            col = col.str.strip()
+            frame[c] = col
+        blank &= col.eq("").to_numpy()
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+    return frame, []
 
 
 def _read_folder(folder: Path) -> RawDataset:

@@ -23,6 +23,7 @@ from graphtrace.model import (
     Dataset,
     Issue,
     ValidationReport,
+    member,
 )
 from graphtrace.read import RawDataset, read_inputs
 
@@ -135,6 +136,8 @@ def validate(source: RawDataset | str | Path) -> tuple[ValidationReport, Dataset
     for table, (required, optional) in TABLES.items():
         col = _Collector(report, raw, table)
         frame = raw.tables.get(table)
+        if frame is not None:
+            frame = frame.copy(deep=False)  # never change the caller's raw frames
         if frame is None:
             if table in REQUIRED_TABLES and not any(i.file == col.file for i in raw.issues):
                 col.add(
@@ -225,7 +228,7 @@ def _facilities(frame: pd.DataFrame, col: _Collector) -> pd.DataFrame:
         _unique(frame, "facility_id", col)
     if "role" in frame.columns:
         frame["role"] = frame["role"].str.lower().str.replace(" ", "_").str.replace("-", "_")
-        unknown = frame["role"].ne("") & ~frame["role"].isin(KNOWN_ROLES)
+        unknown = frame["role"].ne("") & ~member(frame["role"], KNOWN_ROLES)
         col.rows(
             frame,
             unknown,
@@ -237,7 +240,8 @@ def _facilities(frame: pd.DataFrame, col: _Collector) -> pd.DataFrame:
             severity="warning",
         )
     if "country" in frame.columns:
-        codes = frame["country"].map(country_code)
+        uniq = frame["country"].unique().tolist()
+        codes = frame["country"].map({u: country_code(u) for u in uniq})
         bad = frame["country"].ne("") & codes.isna()
         col.rows(
             frame,
@@ -312,7 +316,7 @@ def _known(
     col: _Collector,
 ) -> None:
     values = frame[column]
-    bad = values.ne("") & ~values.isin(ids)
+    bad = values.ne("").to_numpy() & ~member(values, ids)
     col.rows(
         frame,
         bad,
@@ -331,8 +335,7 @@ def _numbers(
 ) -> pd.Series:
     text = frame[column]
     given = text.ne("")
-    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    values = values.where(given)
+    values = _to_float(text, given)
     bad = given & (values.isna() | ~np.isfinite(values.fillna(0.0)))
     col.rows(frame, bad, "bad-number", column, f"{column} {{value!r}} is not a number")
     ok = given & ~bad
@@ -346,6 +349,21 @@ def _numbers(
         col.rows(frame, above, "out-of-range", column, f"{column} {{value}} must be at most {hi:g}")
         ok &= ~above
     return values.where(ok).astype(float)
+
+
+def _to_float(text: pd.Series, given: pd.Series) -> pd.Series:
+    """Numbers from text (NaN where empty or not a number); Arrow's cast when all parse."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(text.where(given), from_pandas=True)
+        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        pass
+    if text.str.contains(",", regex=False).any():  # thousands separators: "1,250"
+        text = text.str.replace(",", "", regex=False)
+    return pd.to_numeric(text, errors="coerce").where(given)
 
 
 def _dates(frame: pd.DataFrame, column: str, col: _Collector) -> pd.Series:
@@ -377,7 +395,7 @@ def _mass_factors(
         factors[u] = factor
         if problem:
             problems[u] = problem
-    out = units.map(lambda u: factors.get(u)).astype(float)
+    out = units.map(factors).astype(float)
     missing = needed & units.eq("")
     if context == "volume":
         col.rows(
@@ -467,7 +485,8 @@ def country_code(value: str) -> str | None:
 
 def _subassembly_cycles(bom: pd.DataFrame, skus: pd.Index, col: _Collector) -> None:
     """Report every BOM row that closes a cycle of sub-assemblies (a product inside itself)."""
-    is_sub = bom["supplier_id"].eq("") & bom["component"].isin(skus) & bom["sku"].isin(skus)
+    is_sub = bom["supplier_id"].eq("").to_numpy() & member(bom["component"], skus)
+    is_sub &= member(bom["sku"], skus)
     sub = bom.loc[is_sub, ["sku", "component", ROW]]
     if sub.empty:
         return
@@ -484,7 +503,7 @@ def _subassembly_cycles(bom: pd.DataFrame, skus: pd.Index, col: _Collector) -> N
     cyclic = set(names[on_cycle].tolist())
     if not cyclic:
         return
-    bad = sub["sku"].isin(cyclic) & sub["component"].isin(cyclic)
+    bad = member(sub["sku"], cyclic) & member(sub["component"], cyclic)
     for row, sku, comp in _sorted_rows(sub.loc[bad]):
         col.add(
             "subassembly-cycle",
