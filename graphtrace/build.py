@@ -62,10 +62,7 @@ class Graph:
         k = int(self.kind[edge])
         table = EDGE_TABLES[k]
         frame = getattr(self.dataset, table)
-        if k == MADE_AT:
-            rec = int(self.buyer[edge]) - self.n_facilities
-        else:
-            rec = int(self.record[edge])
+        rec = int(self.buyer[edge]) - self.n_facilities if k == MADE_AT else int(self.record[edge])
         return f"{self.dataset.file_of(table)} row {int(frame[ROW].iat[rec])}"
 
 
@@ -158,6 +155,8 @@ def _shares(buyer: np.ndarray, mass: np.ndarray, n: int) -> tuple[np.ndarray, np
     equal = missing | ((total <= 0) & (count > 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(
-            equal[buyer], 1.0 / count[buyer], np.nan_to_num(mass) / np.where(total > 0, total, 1)[buyer]
+            equal[buyer],
+            1.0 / count[buyer],
+            np.nan_to_num(mass) / np.where(total > 0, total, 1)[buyer],
         )
     return share, equal

@@ -169,11 +169,18 @@ def cli(debug: bool) -> None:
 @cli.command(epilog=EPILOG)
 @click.argument("dataset")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-    show_default=True, help="How to print the problems.",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="How to print the problems.",
 )
 @click.option(
-    "--entity-list", "entity_lists", multiple=True, type=click.Path(dir_okay=False),
+    "--entity-list",
+    "entity_lists",
+    multiple=True,
+    type=click.Path(dir_okay=False),
     help="Also check these entity list files.",
 )
 def validate(dataset: str, fmt: str, entity_lists: tuple[str, ...]) -> None:
@@ -202,20 +209,28 @@ def validate(dataset: str, fmt: str, entity_lists: tuple[str, ...]) -> None:
 @cli.command(epilog=EPILOG + " " + STORE_HELP)
 @click.argument("store")
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False),
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
     help="Write the results to FILE (.csv, .json or .parquet); without it they go to stdout.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-    show_default=True, help="Format on stdout when there is no --output.",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Format on stdout when there is no --output.",
 )
 @risk_options
 @click.option(
-    "--fail-on", type=click.Choice(["confirmed", "possible"]),
+    "--fail-on",
+    type=click.Choice(["confirmed", "possible"]),
     help="Exit 3 when any product is confirmed (or at least possible).",
 )
 @click.option(
-    "--write-back", is_flag=True,
+    "--write-back",
+    is_flag=True,
     help="Neo4j stores: also store the results as node properties (risk_share_min, ...).",
 )
 @store_options
@@ -263,7 +278,9 @@ def propagate(
         err=True,
     )
     if fail_on:
-        hit = counts.get("confirmed", 0) + (counts.get("possible", 0) if fail_on == "possible" else 0)
+        hit = counts.get("confirmed", 0) + (
+            counts.get("possible", 0) if fail_on == "possible" else 0
+        )
         if hit:
             click.echo(f"--fail-on {fail_on}: {int(hit)} products reach it", err=True)
             sys.exit(EXIT_FAIL_ON)
@@ -273,12 +290,17 @@ def propagate(
 @click.argument("store")
 @click.argument("sku")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table",
-    show_default=True, help="table for people, json for programs, dot for Graphviz.",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "dot"]),
+    default="table",
+    show_default=True,
+    help="table for people, json for programs, dot for Graphviz.",
 )
 @click.option("--top", default=10, show_default=True, help="How many evidence paths to show.")
 @click.option(
-    "--draw", type=click.Path(dir_okay=False),
+    "--draw",
+    type=click.Path(dir_okay=False),
     help="Also draw the supplier tree to FILE (.svg, .png or .pdf; needs Graphviz).",
 )
 @risk_options
@@ -321,7 +343,10 @@ def trace(
 @click.argument("store")
 @click.argument("facility_id")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
     show_default=True,
 )
 @risk_options
@@ -359,11 +384,17 @@ def impact(
 @click.option("--links", type=click.IntRange(min=1), required=True, help="About how many supplies.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same files.")
 @click.option(
-    "--xinjiang-share", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+    "--xinjiang-share",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
     help="Share of origins located in Xinjiang.",
 )
 @click.option(
-    "--back-edges", type=click.FloatRange(0, 1), default=0.001, show_default=True,
+    "--back-edges",
+    type=click.FloatRange(0, 1),
+    default=0.001,
+    show_default=True,
     help="Share of links that loop back upstream (cycles).",
 )
 def generate(out_dir: str, links: int, seed: int, xinjiang_share: float, back_edges: float) -> None:
@@ -377,16 +408,15 @@ def generate(out_dir: str, links: int, seed: int, xinjiang_share: float, back_ed
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with _step(f"generating about {links:,} links"):
         counts = run(out_dir, links, seed, xinjiang_share=xinjiang_share, back_edges=back_edges)
-    click.echo(
-        f"wrote {out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), err=True
-    )
+    click.echo(f"wrote {out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), err=True)
 
 
 @cli.command(epilog=EPILOG)
 @click.argument("dataset")
 @click.argument("uri")
 @click.option(
-    "--replace", is_flag=True,
+    "--replace",
+    is_flag=True,
     help="Delete the graphtrace data already in the database first (one transaction).",
 )
 @click.option("--batch-size", default=10_000, show_default=True, help="Rows per UNWIND batch.")

@@ -183,7 +183,11 @@ def _inbound(p: Propagation) -> _Inbound:
 def unknown_sku(graph: Graph, sku: str) -> InputError:
     skus = [str(s) for s in graph.ids[graph.n_facilities :]]
     close = difflib.get_close_matches(sku, skus, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `graphtrace propagate`"
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else "; list them with `graphtrace propagate`"
+    )
     return InputError(f"unknown SKU {sku!r}: it is not in products.csv{hint}")
 
 
@@ -310,7 +314,9 @@ def evidence_paths(p: Propagation, s: int, top: int = 10) -> list[EvidencePath]:
                 heapq.heappush(heap, (-w, counter, w, (*nodes, u), (*used, e), True))
             elif p.lo[u] > 0:
                 counter += 1
-                heapq.heappush(heap, (-w * float(p.lo[u]), counter, w, (*nodes, u), (*used, e), False))
+                heapq.heappush(
+                    heap, (-w * float(p.lo[u]), counter, w, (*nodes, u), (*used, e), False)
+                )
     return found
 
 
@@ -402,9 +408,13 @@ def impact(p: Propagation, facility_id: str) -> pd.DataFrame:
     seen[starts] = True
     frontier = starts
     while len(frontier):
-        nbr = np.concatenate(
-            [g.buyer[out_edges[indptr[v] : indptr[v + 1]]] for v in frontier.tolist()]
-        ) if len(frontier) else np.empty(0, np.int64)
+        nbr = (
+            np.concatenate(
+                [g.buyer[out_edges[indptr[v] : indptr[v + 1]]] for v in frontier.tolist()]
+            )
+            if len(frontier)
+            else np.empty(0, np.int64)
+        )
         nbr = np.unique(nbr)
         nbr = nbr[~seen[nbr]]
         seen[nbr] = True
@@ -437,9 +447,9 @@ def impact(p: Propagation, facility_id: str) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=["sku", "name", "made_at", "risk_share", "exposure"])
-    return frame.sort_values(["risk_share", "sku"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    return frame.sort_values(
+        ["risk_share", "sku"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 __all__ = ["SOURCE", "EvidencePath", "Gap", "Link", "Trace", "TreeNode", "impact", "trace_sku"]

@@ -1,7 +1,7 @@
-"""Records shared by the whole pipeline: the dataset contract, validation issues and the typed dataset.
+"""Records shared by the whole pipeline: dataset contract, validation issues, typed dataset.
 
-The typed :class:`Dataset` is what every store hands to the algorithms: the embedded store builds it
-from a folder of CSV files (``read`` then ``validate``), the Neo4j store reads it back from the server.
+The typed :class:`Dataset` is what every store hands to the algorithms: the embedded store
+builds it from a folder of CSV files (``read`` then ``validate``), the Neo4j store reads it back.
 Same frames in, same numbers out.
 """
 
@@ -69,7 +69,6 @@ def member(values: pd.Series | np.ndarray, allowed: Iterable[str] | pd.Index) ->
     pandas' ``Series.isin`` on Arrow-backed text falls back to Python loops (15 s for a million
     rows); Arrow's hash-set lookup takes well under a second.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     arr, ref = _arrow_text(values), _arrow_text(allowed)
@@ -79,7 +78,7 @@ def member(values: pd.Series | np.ndarray, allowed: Iterable[str] | pd.Index) ->
 
 
 def positions(values: pd.Series | np.ndarray | Iterable[str], ids: Any) -> np.ndarray:
-    """Position of each value in ``ids`` (-1 where absent), like ``Index.get_indexer``, with Arrow."""
+    """Position of each value in ``ids`` (-1 where absent), like ``Index.get_indexer``."""
     import pyarrow.compute as pc
 
     arr, ref = _arrow_text(values), _arrow_text(ids)

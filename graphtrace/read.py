@@ -1,7 +1,8 @@
 """Read a dataset (a folder of CSV files or one .xlsx workbook) into frames of text.
 
 Every cell is read as text, so Namibia's "NA" stays "NA" and part number "00123" keeps its zeros;
-``validate`` converts types and turns every failed conversion into an :class:`~graphtrace.model.Issue`.
+``validate`` converts types and turns every failed conversion into an
+:class:`~graphtrace.model.Issue`.
 Each frame keeps a ``_row`` column: the row a spreadsheet user sees (header = row 1).
 """
 
@@ -104,7 +105,9 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
                 )
             ]
         return None, [
-            Issue("bad-csv", f"the file is not valid CSV ({text}): check quoting and commas", display)
+            Issue(
+                "bad-csv", f"the file is not valid CSV ({text}): check quoting and commas", display
+            )
         ]
     return _finish(frame, display, None)
 
@@ -174,9 +177,11 @@ def _finish(
     blank = np.ones(len(frame), dtype=bool)
     for c in text_cols:
         col = frame[c]
-        if col.str.startswith(" ").any() or col.str.endswith(" ").any() or col.str.contains(
-            "\t|\r|\n", regex=True
-        ).any():
+        if (
+            col.str.startswith(" ").any()
+            or col.str.endswith(" ").any()
+            or col.str.contains("\t|\r|\n", regex=True).any()
+        ):
             col = col.str.strip()
             frame[c] = col
         blank &= col.eq("").to_numpy()

@@ -68,7 +68,9 @@ def frame_to_text(frame: pd.DataFrame, fmt: str, title: str | None = None) -> st
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in frame.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and v != v else _py(v)) for k, v in rec.items()})
+        out.append(
+            {k: (None if isinstance(v, float) and v != v else _py(v)) for k, v in rec.items()}
+        )
     return out
 
 
@@ -149,7 +151,8 @@ def trace_to_text(trace: Trace, fmt: str) -> str:
     console.print(
         f"{trace.sku} {trace.name}{as_of}: {trace.exposure.upper()}  risk share "
         f"{trace.risk_share_min:.4g}–{trace.risk_share_max:.4g}, traced "
-        f"{trace.traced_share:.4g}" + (" (estimated: some volumes missing)" if trace.estimated else "")
+        f"{trace.traced_share:.4g}"
+        + (" (estimated: some volumes missing)" if trace.estimated else "")
     )
     links_by_supplier: dict[tuple[str, str], float] = {}
     for lk in trace.links:
@@ -200,7 +203,9 @@ def trace_to_text(trace: Trace, fmt: str) -> str:
     if trace.gaps:
         console.print("Gaps (untraced inputs; share of the SKU they leave unknown):")
         for g in trace.gaps:
-            console.print(f"  {g.id} {g.name} ({g.role}, {g.status}): {g.share_unknown:.4g}  [{g.source}]")
+            console.print(
+                f"  {g.id} {g.name} ({g.role}, {g.status}): {g.share_unknown:.4g}  [{g.source}]"
+            )
     else:
         console.print("Gaps: none; every input is traced to an origin or a source.")
     return buf.getvalue()
@@ -216,7 +221,8 @@ def trace_to_dot(trace: Trace) -> str:
         node_attr={"shape": "box", "style": "filled,rounded", "fontname": "Helvetica"},
     )
     for n in sorted(trace.nodes, key=lambda n: (n.tier, n.id)):
-        label = f"{n.id}\\n{n.name}\\n{n.role} {n.country}\\n[{n.risk_share_min:.3g}, {n.risk_share_max:.3g}]"
+        bounds = f"[{n.risk_share_min:.3g}, {n.risk_share_max:.3g}]"
+        label = f"{n.id}\\n{n.name}\\n{n.role} {n.country}\\n{bounds}"
         colour = (
             EXPOSURE_COLOURS.get(trace.exposure, "#ffffff")
             if n.kind == "product" and n.tier == 0

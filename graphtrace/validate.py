@@ -189,11 +189,20 @@ def validate(source: RawDataset | str | Path) -> tuple[ValidationReport, Dataset
         c = _Collector(report, raw, "supplies")
         for column in ("supplier_id", "buyer_id"):
             _known(sup, column, fac_ids, "facility", "facilities", c)
-        _known(prod, "made_at", fac_ids, "facility", "facilities", _Collector(report, raw, "products"))
+        _known(
+            prod, "made_at", fac_ids, "facility", "facilities", _Collector(report, raw, "products")
+        )
         c = _Collector(report, raw, "bom")
         _known(bom, "sku", skus, "product", "products", c)
         _known(bom, "supplier_id", fac_ids, "facility", "facilities", c)
-        _known(flags, "facility_id", fac_ids, "facility", "facilities", _Collector(report, raw, "flags"))
+        _known(
+            flags,
+            "facility_id",
+            fac_ids,
+            "facility",
+            "facilities",
+            _Collector(report, raw, "flags"),
+        )
         _subassembly_cycles(bom, skus, c)
 
     order = {f: i for i, f in enumerate(raw.files.get(t, f"{t}.csv") for t in TABLES)}
@@ -213,7 +222,7 @@ def validate(source: RawDataset | str | Path) -> tuple[ValidationReport, Dataset
 
 
 def load_dataset(path: str | Path) -> Dataset:
-    """Read and validate the dataset at ``path``; raise :class:`ValidationFailed` if it has errors."""
+    """Read and validate the dataset at ``path``; raise :class:`ValidationFailed` on errors."""
     report, dataset = validate(path)
     if dataset is None:
         raise ValidationFailed(report)
@@ -358,7 +367,9 @@ def _to_float(text: pd.Series, given: pd.Series) -> pd.Series:
 
     try:
         arr = pa.array(text.where(given), from_pandas=True)
-        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=text.index)
+        return pd.Series(
+            pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=text.index
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
         pass
     if text.str.contains(",", regex=False).any():  # thousands separators: "1,250"

@@ -42,20 +42,43 @@ def write_dataset(
 
 
 def fac(fid: str, role: str = "spinner", country: str = "VN", **kw: Any) -> Row:
-    return {"facility_id": fid, "name": kw.pop("name", f"{fid} Co., Ltd."), "role": role,
-            "country": country, **kw}
+    return {
+        "facility_id": fid,
+        "name": kw.pop("name", f"{fid} Co., Ltd."),
+        "role": role,
+        "country": country,
+        **kw,
+    }
 
 
 def sup(s: str, b: str, volume: Any = 1, unit: str = "kg", **kw: Any) -> Row:
-    return {"supplier_id": s, "buyer_id": b, "material": kw.pop("material", "cotton"),
-            "volume": volume, "unit": unit, **kw}
+    return {
+        "supplier_id": s,
+        "buyer_id": b,
+        "material": kw.pop("material", "cotton"),
+        "volume": volume,
+        "unit": unit,
+        **kw,
+    }
 
 
 def prod(sku: str, made_at: str, name: str = "") -> Row:
     return {"sku": sku, "name": name or f"product {sku}", "made_at": made_at}
 
 
-def bom(sku: str, component: str, quantity: Any, unit: str = "kg", supplier_id: str = "",
-        mass_kg: Any = "") -> Row:
-    return {"sku": sku, "component": component, "quantity": quantity, "unit": unit,
-            "supplier_id": supplier_id, "mass_kg": mass_kg}
+def bom(
+    sku: str,
+    component: str,
+    quantity: Any,
+    unit: str = "kg",
+    supplier_id: str = "",
+    mass_kg: Any = "",
+) -> Row:
+    return {
+        "sku": sku,
+        "component": component,
+        "quantity": quantity,
+        "unit": unit,
+        "supplier_id": supplier_id,
+        "mass_kg": mass_kg,
+    }

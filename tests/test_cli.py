@@ -24,9 +24,14 @@ def runner() -> CliRunner:
 def ds(tmp_path: Path) -> Path:
     return write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("U", "spinner", "IN"),
-         fac("A", "garment_maker", "BD"), fac("B", "garment_maker", "BD"),
-         fac("C", "garment_maker", "BD")],
+        [
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("U", "spinner", "IN"),
+            fac("A", "garment_maker", "BD"),
+            fac("B", "garment_maker", "BD"),
+            fac("C", "garment_maker", "BD"),
+        ],
         [sup("S", "A", 1), sup("F", "A", 3), sup("U", "B", 1), sup("F", "B", 3), sup("F", "C", 1)],
         [prod("PA", "A", "Tee"), prod("PB", "B", "Jeans"), prod("PC", "C", "Sock")],
     )
@@ -47,9 +52,7 @@ def test_propagate_writes_csv_json_parquet(runner: CliRunner, ds: Path, tmp_path
         assert result.exit_code == 0, result.output
         assert result.stdout == ""
         assert "3 products: 1 confirmed, 1 possible, 1 clear" in result.stderr
-        frame = {
-            "csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet
-        }[suffix](out)
+        frame = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[suffix](out)
         assert list(frame["sku"]) == ["PA", "PB", "PC"]
         assert list(frame["exposure"]) == ["confirmed", "possible", "clear"]
         assert frame["risk_share_min"].tolist() == [0.25, 0.0, 0.0]
@@ -71,8 +74,9 @@ def test_propagate_stdout_formats(runner: CliRunner, ds: Path) -> None:
 def test_fail_on(runner: CliRunner, ds: Path) -> None:
     assert runner.invoke(cli, ["propagate", str(ds), "--fail-on", "confirmed"]).exit_code == 3
     assert runner.invoke(cli, ["propagate", str(ds), "--fail-on", "possible"]).exit_code == 3
-    clean = runner.invoke(cli, ["propagate", str(ds), "--fail-on", "confirmed", "--as-of",
-                                "2020-01-01"])
+    clean = runner.invoke(
+        cli, ["propagate", str(ds), "--fail-on", "confirmed", "--as-of", "2020-01-01"]
+    )
     assert clean.exit_code == 3  # supplies are open-ended, so the date changes nothing here
 
 
@@ -92,7 +96,8 @@ def test_invalid_dataset_writes_nothing_and_shows_no_traceback(
     assert v.exit_code == 1
     issues = json.loads(v.stdout)["issues"]
     assert {(i["row"], i["column"], i["code"]) for i in issues} == {
-        (7, "volume", "negative-number"), (7, "buyer_id", "unknown-facility")
+        (7, "volume", "negative-number"),
+        (7, "buyer_id", "unknown-facility"),
     }
 
 
@@ -130,7 +135,11 @@ def test_impact(runner: CliRunner, ds: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "sku,name,made_at,risk_share,exposure"
-    assert lines[1:] == ["PC,Sock,C,1.0,clear", "PA,Tee,A,0.75,confirmed", "PB,Jeans,B,0.75,possible"]
+    assert lines[1:] == [
+        "PC,Sock,C,1.0,clear",
+        "PA,Tee,A,0.75,confirmed",
+        "PB,Jeans,B,0.75,possible",
+    ]
     missing = runner.invoke(cli, ["impact", str(ds), "NOPE"])
     assert missing.exit_code == 2 and "unknown facility" in missing.stderr
 

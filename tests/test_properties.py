@@ -42,13 +42,16 @@ def chains(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         }
         for i in range(n)
     ]
-    pairs = draw(
-        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n)
-    )
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))
     volume = st.one_of(st.just(""), st.integers(0, 50).map(str))
     supplies = [
-        {"supplier_id": f"F{a}", "buyer_id": f"F{b}", "material": "cotton",
-         "volume": (v := draw(volume)), "unit": "kg" if v else ""}
+        {
+            "supplier_id": f"F{a}",
+            "buyer_id": f"F{b}",
+            "material": "cotton",
+            "volume": (v := draw(volume)),
+            "unit": "kg" if v else "",
+        }
         for a, b in pairs
     ]
     n_prod = draw(st.integers(1, 4))
@@ -63,11 +66,25 @@ def chains(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 comp, supplier = f"P{draw(st.integers(0, j - 1))}", ""
             else:
                 comp = "fabric"
-                supplier = draw(st.one_of(st.just(""), st.integers(0, n - 1).map(lambda i: f"F{i}")))
-            bom.append({"sku": f"P{j}", "component": comp, "quantity": str(draw(st.integers(0, 9))),
-                        "unit": "kg", "supplier_id": supplier})
-    return {"facilities": facilities, "supplies": supplies, "products": products, "bom": bom,
-            "flags": []}
+                supplier = draw(
+                    st.one_of(st.just(""), st.integers(0, n - 1).map(lambda i: f"F{i}"))
+                )
+            bom.append(
+                {
+                    "sku": f"P{j}",
+                    "component": comp,
+                    "quantity": str(draw(st.integers(0, 9))),
+                    "unit": "kg",
+                    "supplier_id": supplier,
+                }
+            )
+    return {
+        "facilities": facilities,
+        "supplies": supplies,
+        "products": products,
+        "bom": bom,
+        "flags": [],
+    }
 
 
 def solve(tables: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
@@ -82,7 +99,7 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @FAST
 @given(chains())
 def test_bounds_are_ordered_and_in_unit_interval(tables: dict) -> None:
-    report, ds = validate(raw_from(tables))
+    _report, ds = validate(raw_from(tables))
     assert ds is not None
     p = propagate_risk(ds)  # terminates on any cycles the draw made
     assert np.all(p.lo >= 0) and np.all(p.hi <= 1) and np.all(p.lo <= p.hi + 1e-12)
@@ -115,7 +132,7 @@ def test_adding_a_source_never_lowers_a_bound(tables: dict, data: st.DataObject)
 @FAST
 @given(chains())
 def test_trace_accounts_for_every_share(tables: dict) -> None:
-    report, ds = validate(raw_from(tables))
+    _report, ds = validate(raw_from(tables))
     assert ds is not None
     p = propagate_risk(ds)
     for sku in ds.products["sku"]:

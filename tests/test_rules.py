@@ -64,7 +64,9 @@ def test_rule1_sources(tmp_path: Path) -> None:
     sources = {str(p.graph.ids[v]) for v in p.reasons}
     assert sources == {"XJ", "PC", "AC", "CH", "EL", "FL"}
     kinds = {str(p.graph.ids[v]): [r.kind for r in rs] for v, rs in p.reasons.items()}
-    assert kinds["EL"] == ["entity-list"] and kinds["FL"] == ["flag"] and kinds["XJ"] == ["xinjiang"]
+    assert (
+        kinds["EL"] == ["entity-list"] and kinds["FL"] == ["flag"] and kinds["XJ"] == ["xinjiang"]
+    )
     for fid in sources:
         assert bounds(p, fid) == (1.0, 1.0)
     assert bounds(p, "TW") == (0.0, 0.0)  # a gin with no inputs is a clear origin
@@ -88,8 +90,13 @@ def test_rule2_mass_weights_across_units(tmp_path: Path) -> None:
 def test_rule2_missing_volume_weighs_equally_and_is_estimated(tmp_path: Path) -> None:
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("C1", "gin", "US"), fac("C2", "gin", "AU"),
-         fac("B", "spinner"), fac("D", "fabric_mill")],
+        [
+            fac("S", "gin", **XJ),
+            fac("C1", "gin", "US"),
+            fac("C2", "gin", "AU"),
+            fac("B", "spinner"),
+            fac("D", "fabric_mill"),
+        ],
         [sup("S", "B", 10), sup("C1", "B", 980), sup("C2", "B", "", ""), sup("B", "D", 5)],
     )
     p = run(folder)
@@ -104,8 +111,13 @@ def test_rule3_bounds_with_untraced_and_origins(tmp_path: Path) -> None:
     # M takes 30 kg from source S, 50 kg from farm F (clear origin), 20 kg from untraced trader U.
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("U", "trader", "SG"),
-         fac("M", "fabric_mill", "VN"), fac("N", "dyehouse", "VN")],
+        [
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("U", "trader", "SG"),
+            fac("M", "fabric_mill", "VN"),
+            fac("N", "dyehouse", "VN"),
+        ],
         [sup("S", "M", 30), sup("F", "M", 50), sup("U", "M", 20), sup("M", "N", 1)],
     )
     p = run(folder)
@@ -124,10 +136,20 @@ def test_rule4_trader_loop_solved_exactly(tmp_path: Path) -> None:
     # T1 = 0.4*S + 0.6*T2 ; T2 = 0.5*T1 + 0.5*F  =>  T1 = 0.4 + 0.3*T1 = 4/7, T2 = 2/7
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("T1", "trader", "HK"),
-         fac("T2", "trader", "SG"), fac("M", "fabric_mill", "VN")],
-        [sup("S", "T1", 40), sup("T2", "T1", 60), sup("T1", "T2", 5), sup("F", "T2", 5),
-         sup("T2", "M", 1)],
+        [
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("T1", "trader", "HK"),
+            fac("T2", "trader", "SG"),
+            fac("M", "fabric_mill", "VN"),
+        ],
+        [
+            sup("S", "T1", 40),
+            sup("T2", "T1", 60),
+            sup("T1", "T2", 5),
+            sup("F", "T2", 5),
+            sup("T2", "M", 1),
+        ],
     )
     p = run(folder)
     assert bounds(p, "T1") == (pytest.approx(4 / 7), pytest.approx(4 / 7))
@@ -138,8 +160,13 @@ def test_rule4_trader_loop_solved_exactly(tmp_path: Path) -> None:
 def test_rule4_closed_loop_is_untraced(tmp_path: Path) -> None:
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("A", "trader", "HK"), fac("B", "trader", "SG"), fac("C", "trader", "AE"),
-         fac("F", "farm", "US"), fac("M", "fabric_mill", "VN")],
+        [
+            fac("A", "trader", "HK"),
+            fac("B", "trader", "SG"),
+            fac("C", "trader", "AE"),
+            fac("F", "farm", "US"),
+            fac("M", "fabric_mill", "VN"),
+        ],
         # A -> B -> C -> A with nothing from outside; M buys half from the loop, half from a farm
         [sup("A", "B", 1), sup("B", "C", 1), sup("C", "A", 1), sup("C", "M", 5), sup("F", "M", 5)],
         [prod("P", "M")],
@@ -172,18 +199,29 @@ def chain(tmp_path: Path) -> Path:
     return write_dataset(
         tmp_path / "ds",
         [
-            fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("U", "spinner", "IN"),
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("U", "spinner", "IN"),
             fac("MX", "fabric_mill", "CN", province="Jiangsu"),  # [0.25, 0.25]
             fac("MC", "fabric_mill", "PK"),  # clear
             fac("GM", "garment_maker", "BD"),  # [0.1, 0.6]
             fac("GX", "garment_maker", **XJ),
         ],
         [
-            sup("S", "MX", 1), sup("F", "MX", 3), sup("F", "MC", 1),
-            sup("S", "GM", 1), sup("F", "GM", 4), sup("U", "GM", 5),
+            sup("S", "MX", 1),
+            sup("F", "MX", 3),
+            sup("F", "MC", 1),
+            sup("S", "GM", 1),
+            sup("F", "GM", 4),
+            sup("U", "GM", 5),
         ],
-        [prod("TEE", "GM"), prod("PACK", "GM"), prod("BARE", "GM"), prod("XJTEE", "GX"),
-         prod("KIT", "GM")],
+        [
+            prod("TEE", "GM"),
+            prod("PACK", "GM"),
+            prod("BARE", "GM"),
+            prod("XJTEE", "GX"),
+            prod("KIT", "GM"),
+        ],
         [
             # TEE: 2 kg from MX (0.25) + 600 g from MC (0) + 0.4 kg in-house at GM ([0.1, 0.6])
             bom("TEE", "fabric", 2, "kg", "MX"),
@@ -234,8 +272,12 @@ def test_rule6_as_of(tmp_path: Path) -> None:
     )
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("M", "fabric_mill", "VN"),
-         fac("L", "spinner", "VN", name="Listed Spinning Co., Ltd.")],
+        [
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("M", "fabric_mill", "VN"),
+            fac("L", "spinner", "VN", name="Listed Spinning Co., Ltd."),
+        ],
         [
             sup("S", "M", 1, valid_from="2023-01-01", valid_to="2023-12-31"),
             sup("F", "M", 1),
@@ -259,11 +301,21 @@ def test_rule6_as_of(tmp_path: Path) -> None:
 def test_rule7_exposure_and_traced_share(tmp_path: Path) -> None:
     folder = write_dataset(
         tmp_path / "ds",
-        [fac("S", "gin", **XJ), fac("F", "farm", "US"), fac("U", "spinner", "IN"),
-         fac("A", "garment_maker", "BD"), fac("B", "garment_maker", "BD"),
-         fac("C", "garment_maker", "BD")],
-        [sup("S", "A", 1), sup("F", "A", 999), sup("U", "B", 1), sup("F", "B", 3),
-         sup("F", "C", 1)],
+        [
+            fac("S", "gin", **XJ),
+            fac("F", "farm", "US"),
+            fac("U", "spinner", "IN"),
+            fac("A", "garment_maker", "BD"),
+            fac("B", "garment_maker", "BD"),
+            fac("C", "garment_maker", "BD"),
+        ],
+        [
+            sup("S", "A", 1),
+            sup("F", "A", 999),
+            sup("U", "B", 1),
+            sup("F", "B", 3),
+            sup("F", "C", 1),
+        ],
         [prod("PA", "A"), prod("PB", "B"), prod("PC", "C")],
     )
     p = run(folder)

@@ -16,8 +16,11 @@ from graphtrace.validate import country_code, load_dataset, mass_factor, validat
 def good(tmp_path: Path) -> Path:
     return write_dataset(
         tmp_path / "ds",
-        [fac("G1", "gin", "CN", province="Xinjiang"), fac("S1", "spinner", "NA"),
-         fac("M1", "fabric_mill", "Viet Nam")],
+        [
+            fac("G1", "gin", "CN", province="Xinjiang"),
+            fac("S1", "spinner", "NA"),
+            fac("M1", "fabric_mill", "Viet Nam"),
+        ],
         [sup("G1", "S1", 2, "t"), sup("S1", "M1", 500, "lb", valid_from="2024-01-01")],
         [prod("P1", "M1"), prod("P2", "M1")],
         [bom("P1", "fabric", 3, "m", "M1", mass_kg=0.6), bom("P2", "P1", 250, "g")],
@@ -81,7 +84,7 @@ def test_every_problem_reported_at_once_with_spreadsheet_rows(tmp_path: Path) ->
     by_code = {i.code: i for i in report.errors}
     assert by_code["duplicate-id"].message.startswith("facility_id 'G1' already appears in row 2")
     assert by_code["bad-number"].value == "ten"
-    assert "ambiguous" in [i for i in report.errors if i.row == 9][0].message
+    assert "ambiguous" in next(i for i in report.errors if i.row == 9).message
 
 
 def test_missing_file_and_columns(tmp_path: Path) -> None:
@@ -119,7 +122,9 @@ def test_subassembly_cycle_is_an_error(tmp_path: Path) -> None:
     )
     report, _ = validate(folder)
     assert [(i.row, i.code) for i in report.errors] == [
-        (2, "subassembly-cycle"), (3, "subassembly-cycle"), (4, "subassembly-cycle"),
+        (2, "subassembly-cycle"),
+        (3, "subassembly-cycle"),
+        (4, "subassembly-cycle"),
     ]
 
 
