@@ -71,20 +71,39 @@ def _debug(ctx: click.Context) -> bool:
     return bool(root.params.get("debug"))
 
 
-@contextmanager
-def _step(label: str, quiet: bool = False) -> Iterator[None]:
-    """A spinner on stderr while a step runs, and its time in the log line after it."""
-    from rich.console import Console
+class _Steps:
+    """A progress bar on stderr over a command's named steps (shown only on a terminal)."""
 
-    console = Console(stderr=True)
-    t0 = time.perf_counter()
-    if quiet:
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.progress.disable = not self.progress.console.is_terminal
+        self.task = self.progress.add_task("starting", total=total)
+
+    def __enter__(self) -> _Steps:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        self.progress.update(self.task, description=label + "…")
         yield
-        return
-    with console.status(label + "…"):
-        yield
-    if console.is_terminal:
-        console.print(f"[dim]{label}: {time.perf_counter() - t0:.2f} s[/dim]")
+        self.progress.advance(self.task)
+        if self.progress.console.is_terminal:
+            self.progress.console.print(f"{label}: {time.perf_counter() - t0:.2f} s", style="dim")
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> pd.Timestamp | None:
@@ -256,18 +275,21 @@ def propagate(
     from graphtrace.report import frame_to_text, write_frame
 
     entities = _entities(entity_lists)
-    with _open(store, username, password, database) as st:
-        with _step("reading " + st.location):
+    with _Steps(3 + write_back) as steps, _open(store, username, password, database) as st:
+        with steps.step("reading " + st.location):
             dataset = st.dataset()
-        with _step("propagating"):
+        with steps.step("propagating"):
             result = propagate_risk(dataset, entities, as_of)
             table = result.products()
         if write_back:
-            with _step("writing results back"):
+            with steps.step("writing results back"):
                 n = st.write_results(result)
-            click.echo(f"wrote results to {n} nodes", err=True)
+        with steps.step("writing the table"):
+            if output:
+                write_frame(table, output)
+    if write_back:
+        click.echo(f"wrote results to {n} nodes", err=True)
     if output:
-        write_frame(table, output)
         click.echo(f"wrote {len(table)} products to {output}", err=True)
     else:
         click.echo(frame_to_text(table, fmt), nl=False)
@@ -403,11 +425,24 @@ def generate(out_dir: str, links: int, seed: int, xinjiang_share: float, back_ed
     Tiers from farms to garment makers, skewed supplier popularity, tier skips, trader loops,
     untraced facilities, sub-assemblies, mixed mass units and string ids.
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from graphtrace.generate import generate as run
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    with _step(f"generating about {links:,} links"):
-        counts = run(out_dir, links, seed, xinjiang_share=xinjiang_share, back_edges=back_edges)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+        # about 2.6 rows are written per link (supplies, facilities, products, BOM rows)
+        task = bar.add_task(f"generating {links:,} links", total=int(links * 2.6) + 100)
+        counts = run(
+            out_dir,
+            links,
+            seed,
+            xinjiang_share=xinjiang_share,
+            back_edges=back_edges,
+            progress=lambda rows: bar.update(task, completed=rows),
+        )
     click.echo(f"wrote {out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), err=True)
 
 
@@ -442,10 +477,14 @@ def load(
 
     if not is_uri(uri):
         raise InputError(f"{uri!r} is not a Neo4j URI: write e.g. neo4j://localhost:7687")
-    with _step("validating " + dataset):
-        ds = load_dataset(dataset)
-    with Neo4jStore(uri, username=username, password=password, database=database) as st:
-        stats = st.load(ds, replace=replace, batch_size=batch_size)
+    with _Steps(2) as steps:
+        with steps.step("validating " + dataset):
+            ds = load_dataset(dataset)
+        with (
+            steps.step("loading into " + uri),
+            Neo4jStore(uri, username=username, password=password, database=database) as st,
+        ):
+            stats = st.load(ds, replace=replace, batch_size=batch_size)
     click.echo(
         "loaded " + ", ".join(f"{k} {v:,}" for k, v in stats.items()) + f" into {uri}", err=True
     )
