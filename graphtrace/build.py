@@ -50,12 +50,20 @@ class Graph:
         return pd.Index(self.ids)
 
     def facility(self, facility_id: str) -> int | None:
-        hit = np.flatnonzero(self.dataset.facilities["facility_id"].to_numpy() == facility_id)
-        return int(hit[0]) if len(hit) else None
+        """Node number of a facility id (hash lookup, built on first use)."""
+        return self._lookup("_fac_index", self.ids[: self.n_facilities], facility_id, 0)
 
     def product(self, sku: str) -> int | None:
-        hit = np.flatnonzero(self.dataset.products["sku"].to_numpy() == sku)
-        return int(hit[0]) + self.n_facilities if len(hit) else None
+        """Node number of a sku (hash lookup, built on first use)."""
+        return self._lookup("_sku_index", self.ids[self.n_facilities :], sku, self.n_facilities)
+
+    def _lookup(self, attr: str, ids: np.ndarray, key: str, offset: int) -> int | None:
+        index = self.__dict__.get(attr)
+        if index is None:
+            index = pd.Index(ids.astype(object))
+            self.__dict__[attr] = index
+        pos = index.get_indexer([key])[0]
+        return None if pos < 0 else int(pos) + offset
 
     def source_ref(self, edge: int) -> str:
         """'supplies.csv row 7' for an edge's record."""

@@ -321,6 +321,12 @@ def propagate(
 )
 @click.option("--top", default=10, show_default=True, help="How many evidence paths to show.")
 @click.option(
+    "--max-nodes",
+    default=200,
+    show_default=True,
+    help="Show at most this many tree nodes, those with the largest shares (0 = all).",
+)
+@click.option(
     "--draw",
     type=click.Path(dir_okay=False),
     help="Also draw the supplier tree to FILE (.svg, .png or .pdf; needs Graphviz).",
@@ -332,6 +338,7 @@ def trace(
     sku: str,
     fmt: str,
     top: int,
+    max_nodes: int,
     draw: str | None,
     as_of: pd.Timestamp | None,
     entity_lists: tuple[str, ...],
@@ -354,7 +361,7 @@ def trace(
     with _open(store, username, password, database) as st:
         dataset = st.upstream(sku)
     result = propagate_risk(dataset, entities, as_of)
-    t = trace_sku(result, sku, top=top)
+    t = trace_sku(result, sku, top=top, max_nodes=max_nodes)
     click.echo(trace_to_text(t, fmt), nl=False)
     if draw:
         render_dot(trace_to_dot(t), draw)

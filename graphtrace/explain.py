@@ -20,7 +20,8 @@ import pandas as pd
 from graphtrace.build import BOM, EDGE_TABLES, SUPPLY, Graph
 from graphtrace.errors import InputError
 from graphtrace.kernel import prepare
-from graphtrace.propagate import CLOSED, SOURCE, UNTRACED, Propagation, exposure
+from graphtrace.model import ROW
+from graphtrace.propagate import SOURCE, Propagation, exposure, exposures
 
 #: Best-first search stops after this many expansions, whatever it has found by then.
 MAX_EXPANSIONS = 50_000
@@ -127,6 +128,7 @@ class Trace:
     paths: list[EvidencePath] = field(default_factory=list)
     explained_share: float = 0.0
     gaps: list[Gap] = field(default_factory=list)
+    total_nodes: int = 0  # nodes in the whole upstream tree (``nodes`` may show fewer)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +140,7 @@ class Trace:
             "traced_share": _r(self.traced_share),
             "estimated": self.estimated,
             "as_of": self.as_of,
+            "total_nodes": self.total_nodes,
             "tiers": _tiers(self.nodes),
             "links": [lk.to_dict() for lk in self.links],
             "evidence_paths": [p.to_dict() for p in self.paths],
@@ -157,27 +160,93 @@ def _tiers(nodes: list[TreeNode]) -> list[dict[str, Any]]:
     return [{"tier": t, "nodes": tiers[t]} for t in sorted(tiers)]
 
 
-class _Inbound:
-    """Inbound edges per node (CSR over live edges), built once per propagation."""
+class _Index:
+    """Per-propagation lookup arrays: inbound/outbound CSR over live edges and node/edge columns.
+
+    Built once and cached on the :class:`Propagation`, so that a trace or an impact query touches
+    only its own subgraph (reading one pandas cell at a time costs ~100 µs; these are arrays).
+    """
 
     def __init__(self, p: Propagation) -> None:
         g = p.graph
+        ds = g.dataset
         live = np.flatnonzero(g.weight > 0)
-        order = live[np.argsort(g.buyer[live], kind="stable")]
-        self.edges = order
-        counts = np.bincount(g.buyer[order], minlength=g.n)
-        self.indptr = np.concatenate([[0], np.cumsum(counts)])
+        self.in_edges, self.in_ptr = _csr(live, g.buyer, g.n)
+        self.out_edges, self.out_ptr = _csr(live, g.supplier, g.n)
+        fac, prod = ds.facilities, ds.products
+        npr = len(prod)
+        self.name = np.concatenate([fac["name"].to_numpy(object), prod["name"].to_numpy(object)])
+        self.role = np.concatenate([fac["role"].to_numpy(object), np.full(npr, "product", object)])
+        self.country = np.concatenate([fac["country"].to_numpy(object), np.full(npr, "", object)])
+        self.made_at = prod["made_at"].to_numpy(object)
+        self.row = np.concatenate([fac[ROW].to_numpy(np.int64), prod[ROW].to_numpy(np.int64)])
+        self.sup_material = ds.supplies["material"].to_numpy(object)
+        self.sup_reference = ds.supplies["reference"].to_numpy(object)
+        self.sup_row = ds.supplies[ROW].to_numpy(np.int64)
+        self.bom_component = ds.bom["component"].to_numpy(object)
+        self.bom_row = ds.bom[ROW].to_numpy(np.int64)
+        self.files = {t: ds.file_of(t) for t in ("facilities", "products", "supplies", "bom")}
 
-    def of(self, node: int) -> np.ndarray:
-        return self.edges[self.indptr[node] : self.indptr[node + 1]]
+    def inbound(self, node: int) -> np.ndarray:
+        return self.in_edges[self.in_ptr[node] : self.in_ptr[node + 1]]
 
 
-def _inbound(p: Propagation) -> _Inbound:
-    cached = getattr(p, "_inbound_cache", None)
+def _csr(edges: np.ndarray, key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    order = edges[np.argsort(key[edges], kind="stable")]
+    return order, np.concatenate([[0], np.cumsum(np.bincount(key[order], minlength=n))])
+
+
+def _gather(ptr: np.ndarray, items: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Concatenate ``items[ptr[v]:ptr[v+1]]`` for every v in ``nodes``, vectorised."""
+    starts, lengths = ptr[nodes], ptr[nodes + 1] - ptr[nodes]
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=items.dtype)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return items[np.arange(total) + offsets]
+
+
+def _index(p: Propagation) -> _Index:
+    cached = getattr(p, "_index_cache", None)
     if cached is None:
-        cached = _Inbound(p)
-        p._inbound_cache = cached  # type: ignore[attr-defined]
+        cached = _Index(p)
+        p._index_cache = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _walk(
+    ptr: np.ndarray,
+    edges: np.ndarray,
+    far_end: np.ndarray,
+    starts: np.ndarray,
+    expand: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Breadth-first walk over distinct nodes, frontier by frontier (vectorised).
+
+    Returns the nodes in visiting order, their depth, and every edge followed out of an expanded
+    node (``expand`` says which nodes are expanded). Costs only the visited subgraph.
+    """
+    n = len(ptr) - 1
+    seen = np.zeros(n, dtype=bool)
+    seen[starts] = True
+    order, depth, used = [starts], [np.zeros(len(starts), np.int64)], []
+    frontier, d = starts, 0
+    while len(frontier):
+        grow = frontier[expand[frontier]]
+        e = _gather(ptr, edges, grow)
+        used.append(e)
+        nxt = np.unique(far_end[e])
+        nxt = nxt[~seen[nxt]]
+        seen[nxt] = True
+        d += 1
+        order.append(nxt)
+        depth.append(np.full(len(nxt), d, np.int64))
+        frontier = nxt
+    return (
+        np.concatenate(order),
+        np.concatenate(depth),
+        np.concatenate(used) if used else np.empty(0, np.int64),
+    )
 
 
 def unknown_sku(graph: Graph, sku: str) -> InputError:
@@ -191,87 +260,84 @@ def unknown_sku(graph: Graph, sku: str) -> InputError:
     return InputError(f"unknown SKU {sku!r}: it is not in products.csv{hint}")
 
 
-def trace_sku(p: Propagation, sku: str, top: int = 10) -> Trace:
-    """The upstream tree of ``sku`` tier by tier, its top evidence paths and its gaps."""
+def trace_sku(p: Propagation, sku: str, top: int = 10, max_nodes: int = 200) -> Trace:
+    """The upstream tree of ``sku`` tier by tier, its top evidence paths and its gaps.
+
+    The whole upstream subgraph is solved; the tree shows the ``max_nodes`` nodes that carry the
+    largest shares of the SKU (0 = all), with the links among them. Gaps are always complete.
+    """
     g = p.graph
     s = g.product(sku)
     if s is None:
         raise unknown_sku(g, sku)
-    inbound = _inbound(p)
+    ix = _index(p)
     stop = p.fixed | p.closed  # nodes whose inputs do not count
-
-    # Breadth-first upstream walk over distinct nodes: tier = shortest distance from the SKU.
-    tier = {s: 0}
-    order = [s]
-    edges: list[int] = []
-    frontier = [s]
-    while frontier:
-        nxt = []
-        for v in frontier:
-            if stop[v]:
-                continue
-            for e in inbound.of(v).tolist():
-                edges.append(e)
-                u = int(g.supplier[e])
-                if u not in tier:
-                    tier[u] = tier[v] + 1
-                    order.append(u)
-                    nxt.append(u)
-        frontier = nxt
-
-    reach = _reach(g, s, order, edges)
+    order, tier, edges = _walk(ix.in_ptr, ix.in_edges, g.supplier, np.array([s], np.int64), ~stop)
+    reach = _reach(g, order, edges)
     lo, hi = float(p.lo[s]), float(p.hi[s])
     t = Trace(
         sku=sku,
-        name=str(g.dataset.products["name"].iat[s - g.n_facilities]),
+        name=str(ix.name[s]),
         exposure=exposure(lo, hi),
         risk_share_min=lo,
         risk_share_max=hi,
         traced_share=1.0 - (hi - lo),
         estimated=bool(p.estimated[s]),
         as_of=None if g.as_of is None else g.as_of.date().isoformat(),
+        total_nodes=len(order),
     )
-    ranked = sorted(order, key=lambda v: (tier[v], -reach[v], str(g.ids[v])))
-    t.nodes = [_tree_node(p, v, tier[v], reach[v]) for v in ranked]
+    keep = np.arange(len(order))
+    if max_nodes and len(order) > max_nodes:
+        by_share = np.lexsort((order, -reach))  # largest share first, ties by node id
+        keep = np.sort(by_share[:max_nodes])
+        if 0 not in keep:  # the SKU itself always shows
+            keep = np.concatenate([[0], keep[:-1]])
+    ids = g.ids[order[keep]].astype(str)
+    ranked = keep[np.lexsort((ids, -reach[keep], tier[keep]))]
+    t.nodes = [_tree_node(p, ix, int(order[i]), int(tier[i]), float(reach[i])) for i in ranked]
+    shown = np.zeros(g.n, dtype=bool)
+    shown[order[keep]] = True
+    edges = edges[shown[g.supplier[edges]] & shown[g.buyer[edges]]]
     t.links = sorted(
-        (_link(g, e) for e in edges), key=lambda lk: (lk.buyer, -lk.share, lk.supplier, lk.source)
+        (_link(g, ix, int(e)) for e in edges),
+        key=lambda lk: (lk.buyer, -lk.share, lk.supplier, lk.source),
     )
     t.paths = evidence_paths(p, s, top)
     t.explained_share = sum(path.share for path in t.paths)
+    status_gap = (p.fixed[order] & (p.hi[order] > p.lo[order])) | p.closed[order]
+    gap_at = np.flatnonzero(status_gap & (reach > 0))
     gaps = [
         Gap(
-            id=str(g.ids[v]),
-            name=_name(g, v),
-            role=_role(g, v),
-            status=p.status(v),
-            share_unknown=_r(reach[v] * (p.hi[v] - p.lo[v])),
-            source=_node_source(g, v),
+            id=str(g.ids[order[i]]),
+            name=str(ix.name[order[i]]),
+            role=str(ix.role[order[i]]),
+            status=p.status(int(order[i])),
+            share_unknown=_r(reach[i] * (p.hi[order[i]] - p.lo[order[i]])),
+            source=_node_source(ix, int(order[i]), g.n_facilities),
         )
-        for v in order
-        if p.status(v) in (UNTRACED, CLOSED) and reach[v] > 0
+        for i in gap_at.tolist()
     ]
     t.gaps = sorted(gaps, key=lambda gp: (-gp.share_unknown, gp.id))
     return t
 
 
-def _reach(g: Graph, s: int, order: list[int], edges: list[int]) -> dict[int, float]:
-    """Share of ``s``'s material that passes through each node of its upstream tree.
+def _reach(g: Graph, order: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Share of the SKU's (``order[0]``) material that passes through each node of its tree.
 
-    Solves ``y = e_s + W^T y`` on the tree's nodes (exact on cycles, via the kernel).
+    Solves ``y = e_sku + W^T y`` on the tree's nodes (exact on cycles, via the kernel).
     """
-    local = {v: i for i, v in enumerate(order)}
-    e = np.asarray(edges, dtype=np.int64)
-    if len(e) == 0:
-        return {s: 1.0}
-    buyer = np.fromiter((local[int(v)] for v in g.supplier[e]), np.int64, len(e))
-    supplier = np.fromiter((local[int(v)] for v in g.buyer[e]), np.int64, len(e))
+    if len(edges) == 0:
+        return np.ones(len(order))
+    local = np.full(g.n, -1, dtype=np.int64)
+    local[order] = np.arange(len(order))
     fixed = np.zeros(len(order), dtype=bool)
     fixed[0] = True
     values = np.zeros((len(order), 1))
     values[0, 0] = 1.0
-    sol = prepare(len(order), buyer, supplier, g.weight[e], fixed).solve(values)
-    y = sol.x[:, 0]
-    return {v: float(y[i]) for i, v in enumerate(order)}
+    plan = prepare(
+        len(order), local[g.supplier[edges]], local[g.buyer[edges]], g.weight[edges], fixed
+    )
+    return np.asarray(plan.solve(values).x[:, 0])
 
 
 def evidence_paths(p: Propagation, s: int, top: int = 10) -> list[EvidencePath]:
@@ -285,7 +351,7 @@ def evidence_paths(p: Propagation, s: int, top: int = 10) -> list[EvidencePath]:
         return []
     if s in p.reasons:
         return [EvidencePath(1.0, [str(g.ids[s])], [])]
-    inbound = _inbound(p)
+    ix = _index(p)
     stop = p.fixed | p.closed
     counter = 0
     heap: list[tuple[float, int, float, tuple[int, ...], tuple[int, ...], bool]] = [
@@ -297,14 +363,14 @@ def evidence_paths(p: Propagation, s: int, top: int = 10) -> list[EvidencePath]:
         _, _, share, nodes, used, done = heapq.heappop(heap)
         if done:
             found.append(
-                EvidencePath(share, [str(g.ids[v]) for v in nodes], [_link(g, e) for e in used])
+                EvidencePath(share, [str(g.ids[v]) for v in nodes], [_link(g, ix, e) for e in used])
             )
             continue
         expansions += 1
         v = nodes[-1]
         if stop[v]:
             continue
-        for e in inbound.of(v).tolist():
+        for e in ix.inbound(v).tolist():
             u = int(g.supplier[e])
             if u in nodes:
                 continue
@@ -320,56 +386,43 @@ def evidence_paths(p: Propagation, s: int, top: int = 10) -> list[EvidencePath]:
     return found
 
 
-def _tree_node(p: Propagation, v: int, tier: int, reach: float) -> TreeNode:
-    g = p.graph
-    is_fac = v < g.n_facilities
-    country = str(g.dataset.facilities["country"].iat[v]) if is_fac else ""
+def _tree_node(p: Propagation, ix: _Index, v: int, tier: int, reach: float) -> TreeNode:
+    nf = p.graph.n_facilities
     return TreeNode(
-        id=str(g.ids[v]),
-        kind="facility" if is_fac else "product",
+        id=str(p.graph.ids[v]),
+        kind="facility" if v < nf else "product",
         tier=tier,
-        name=_name(g, v),
-        role=_role(g, v),
-        country=country,
+        name=str(ix.name[v]),
+        role=str(ix.role[v]),
+        country=str(ix.country[v]),
         status=p.status(v),
         risk_share_min=float(p.lo[v]),
         risk_share_max=float(p.hi[v]),
         share_of_sku=reach,
         estimated=bool(p.estimated[v]),
         reasons=[str(r) for r in p.reasons.get(v, [])],
-        source=_node_source(g, v),
+        source=_node_source(ix, v, nf),
     )
 
 
-def _name(g: Graph, v: int) -> str:
-    if v < g.n_facilities:
-        return str(g.dataset.facilities["name"].iat[v])
-    return str(g.dataset.products["name"].iat[v - g.n_facilities])
+def _node_source(ix: _Index, v: int, nf: int) -> str:
+    table = "facilities" if v < nf else "products"
+    return f"{ix.files[table]} row {int(ix.row[v])}"
 
 
-def _role(g: Graph, v: int) -> str:
-    return str(g.dataset.facilities["role"].iat[v]) if v < g.n_facilities else "product"
-
-
-def _node_source(g: Graph, v: int) -> str:
-    ds = g.dataset
-    if v < g.n_facilities:
-        return f"{ds.file_of('facilities')} row {int(ds.facilities['_row'].iat[v])}"
-    return f"{ds.file_of('products')} row {int(ds.products['_row'].iat[v - g.n_facilities])}"
-
-
-def _link(g: Graph, e: int) -> Link:
+def _link(g: Graph, ix: _Index, e: int) -> Link:
     k = int(g.kind[e])
-    ds = g.dataset
-    material, reference = "", ""
+    rec = int(g.record[e])
+    reference = ""
     if k == SUPPLY:
-        rec = int(g.record[e])
-        material = str(ds.supplies["material"].iat[rec])
-        reference = str(ds.supplies["reference"].iat[rec])
+        material, reference = str(ix.sup_material[rec]), str(ix.sup_reference[rec])
+        source = f"{ix.files['supplies']} row {int(ix.sup_row[rec])}"
     elif k == BOM:
-        material = str(ds.bom["component"].iat[int(g.record[e])])
+        material = str(ix.bom_component[rec])
+        source = f"{ix.files['bom']} row {int(ix.bom_row[rec])}"
     else:
         material = "(made here)"
+        source = _node_source(ix, int(g.buyer[e]), g.n_facilities)
     mass = float(g.mass_kg[e])
     return Link(
         supplier=str(g.ids[g.supplier[e]]),
@@ -379,7 +432,7 @@ def _link(g: Graph, e: int) -> Link:
         material=material,
         mass_kg=None if np.isnan(mass) else mass,
         reference=reference,
-        source=g.source_ref(e),
+        source=source,
     )
 
 
@@ -396,57 +449,34 @@ def impact(p: Propagation, facility_id: str) -> pd.DataFrame:
         close = difflib.get_close_matches(facility_id, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown facility {facility_id!r}: it is not in facilities.csv{hint}")
+    ix = _index(p)
     nf = g.n_facilities
-    live = np.flatnonzero(g.weight > 0)
     starts = np.concatenate([[f], nf + np.flatnonzero(g.made_at == f)]).astype(np.int64)
-    # Forward walk from the facility over distinct nodes.
-    order = np.argsort(g.supplier[live], kind="stable")
-    out_edges = live[order]
-    counts = np.bincount(g.supplier[out_edges], minlength=g.n)
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    seen = np.zeros(g.n, dtype=bool)
-    seen[starts] = True
-    frontier = starts
-    while len(frontier):
-        nbr = (
-            np.concatenate(
-                [g.buyer[out_edges[indptr[v] : indptr[v + 1]]] for v in frontier.tolist()]
-            )
-            if len(frontier)
-            else np.empty(0, np.int64)
-        )
-        nbr = np.unique(nbr)
-        nbr = nbr[~seen[nbr]]
-        seen[nbr] = True
-        frontier = nbr
-    nodes = np.flatnonzero(seen)
-    local = np.full(g.n, -1, dtype=np.int64)
-    local[nodes] = np.arange(len(nodes))
     is_start = np.zeros(g.n, dtype=bool)
     is_start[starts] = True
-    sub = live[seen[g.supplier[live]] & seen[g.buyer[live]] & ~is_start[g.buyer[live]]]
+    # Forward walk over distinct nodes; every inbound edge of a reached node from a reached node.
+    nodes, _, _ = _walk(ix.out_ptr, ix.out_edges, g.buyer, starts, np.ones(g.n, dtype=bool))
+    nodes = np.sort(nodes)
+    local = np.full(g.n, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    sub = _gather(ix.in_ptr, ix.in_edges, nodes[~is_start[nodes]])
+    sub = sub[local[g.supplier[sub]] >= 0]
     fixed = is_start[nodes]
-    values = fixed.astype(float)[:, None]
     sol = prepare(
         len(nodes), local[g.buyer[sub]], local[g.supplier[sub]], g.weight[sub], fixed
-    ).solve(values)
+    ).solve(fixed.astype(float)[:, None])
     share = np.clip(sol.x[:, 0], 0.0, 1.0)
-    prod_mask = nodes >= nf
-    rows = []
-    for v, val in zip(nodes[prod_mask].tolist(), share[prod_mask].tolist(), strict=True):
-        if val <= 1e-12:
-            continue
-        j = v - nf
-        rows.append(
-            {
-                "sku": str(g.ids[v]),
-                "name": str(g.dataset.products["name"].iat[j]),
-                "made_at": str(g.dataset.products["made_at"].iat[j]),
-                "risk_share": _r(val),
-                "exposure": p.exposure(v),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["sku", "name", "made_at", "risk_share", "exposure"])
+    pick = (nodes >= nf) & (share > 1e-12)
+    v = nodes[pick]
+    frame = pd.DataFrame(
+        {
+            "sku": g.ids[v].astype(str),
+            "name": ix.name[v].astype(str),
+            "made_at": ix.made_at[v - nf].astype(str),
+            "risk_share": np.round(share[pick], 12),
+            "exposure": exposures(p.lo[v], p.hi[v]),
+        }
+    )
     return frame.sort_values(
         ["risk_share", "sku"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)

@@ -69,7 +69,11 @@ class Propagation:
                 "estimated": self.estimated[nf:],
             }
         )
-        return frame.sort_values("sku", kind="stable").reset_index(drop=True)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        order = pc.sort_indices(pa.array(frame["sku"].to_numpy(object), pa.string()))
+        return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
 def exposure(lo: float, hi: float) -> str:
@@ -154,25 +158,20 @@ def solve_graph(graph: Graph, reasons: dict[int, list[Reason]]) -> Propagation:
 def downstream_mask(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """Nodes reachable from ``seeds`` along edges ``src -> dst`` (seeds included).
 
-    Frontier rounds over a CSR of the edges: each round is a few vectorised numpy operations.
+    One breadth-first search in C from a virtual root linked to every seed.
     """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
     reached = np.asarray(seeds, dtype=bool).copy()
     if not reached.any() or len(src) == 0:
         return reached
-    order = np.argsort(src, kind="stable")
-    targets = dst[order]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-    frontier = np.flatnonzero(reached)
-    while len(frontier):
-        starts, ends = indptr[frontier], indptr[frontier + 1]
-        lengths = ends - starts
-        if not lengths.sum():
-            break
-        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-        nbr = targets[np.arange(lengths.sum()) + offsets]
-        nbr = np.unique(nbr[~reached[nbr]])
-        reached[nbr] = True
-        frontier = nbr
+    roots = np.flatnonzero(reached)
+    rows = np.concatenate([src, np.full(len(roots), n)]).astype(np.int32)
+    cols = np.concatenate([dst, roots]).astype(np.int32)
+    adj = csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    order = breadth_first_order(adj, n, directed=True, return_predecessors=False)
+    reached[order[order < n]] = True
     return reached
 
 

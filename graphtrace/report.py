@@ -179,6 +179,11 @@ def trace_to_text(trace: Trace, fmt: str) -> str:
             "; ".join(feeds.get(n.id, [])),
         )
     console.print(table)
+    if trace.total_nodes > len(trace.nodes):
+        console.print(
+            f"Showing the {len(trace.nodes)} of {trace.total_nodes} upstream nodes that carry the "
+            "largest shares of the SKU (--max-nodes 0 shows all)."
+        )
     sources = [n for n in trace.nodes if n.reasons]
     if sources:
         console.print("Why these are risk sources:")
