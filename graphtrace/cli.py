@@ -484,14 +484,29 @@ def load(
 
     if not is_uri(uri):
         raise InputError(f"{uri!r} is not a Neo4j URI: write e.g. neo4j://localhost:7687")
-    with _Steps(2) as steps:
-        with steps.step("validating " + dataset):
-            ds = load_dataset(dataset)
-        with (
-            steps.step("loading into " + uri),
-            Neo4jStore(uri, username=username, password=password, database=database) as st,
-        ):
-            stats = st.load(ds, replace=replace, batch_size=batch_size)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    ds = load_dataset(dataset)
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar,
+        Neo4jStore(uri, username=username, password=password, database=database) as st,
+    ):
+        tasks: dict[str, Any] = {}
+
+        def show(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"loading {table}", total=total or None)
+            bar.update(tasks[table], completed=done)
+
+        stats = st.load(ds, replace=replace, batch_size=batch_size, progress=show)
     click.echo(
         "loaded " + ", ".join(f"{k} {v:,}" for k, v in stats.items()) + f" into {uri}", err=True
     )

@@ -119,7 +119,7 @@ def wipe_database(driver, database: str = "neo4j") -> None:
         # Batched so that a big benchmark graph does not hit the transaction memory limit.
         # IN TRANSACTIONS only works in an auto-commit transaction, i.e. session.run.
         session.run(
-            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
 
 
