@@ -58,13 +58,7 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
         with path.open(encoding="utf-8-sig", newline="") as fh:
             header = next(csv.reader(fh), None)
     except UnicodeDecodeError as e:
-        return None, [
-            Issue(
-                "bad-encoding",
-                f"the file is not UTF-8 text (byte {e.start}): save it as 'CSV UTF-8' and retry",
-                display,
-            )
-        ]
+        return None, [_not_utf8(e, display)]
     except OSError as e:
         return None, [Issue("unreadable-file", f"cannot read the file: {e.strerror}", display)]
     if header is None:
@@ -83,13 +77,7 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
             encoding="utf-8-sig",
         )
     except UnicodeDecodeError as e:
-        return None, [
-            Issue(
-                "bad-encoding",
-                f"the file is not UTF-8 text (byte {e.start}): save it as 'CSV UTF-8' and retry",
-                display,
-            )
-        ]
+        return None, [_not_utf8(e, display)]
     except (pd.errors.ParserError, ValueError) as e:
         text = str(e).strip()
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
@@ -110,6 +98,14 @@ def read_csv_text(path: Path, display: str) -> tuple[pd.DataFrame | None, list[I
             )
         ]
     return _finish(frame, display, None)
+
+
+def _not_utf8(e: UnicodeDecodeError, display: str) -> Issue:
+    return Issue(
+        "bad-encoding",
+        f"the file is not UTF-8 text (byte {e.start}): save it as 'CSV UTF-8' and retry",
+        display,
+    )
 
 
 def _read_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
