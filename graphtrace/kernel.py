@@ -443,20 +443,21 @@ def prepare(
     levels: list[_Level] = []
     comp_sorted = comp[order]
     for d in range(1, n_levels):
-        a, e = int(lstart[d]), int(lstart[d + 1])
-        bb, c = a + np.searchsorted(grp_sorted[a:e], [3, 4])
-        acyclic = _csr_rows(wp, a, bb, a) if bb > a else None
+        first, last = int(lstart[d]), int(lstart[d + 1])
+        cuts = first + np.searchsorted(grp_sorted[first:last], [3, 4])
+        bb, cy = int(cuts[0]), int(cuts[1])
+        acyclic = _csr_rows(wp, first, bb, first) if bb > first else None
         external = lu = None
-        if c > bb:
-            inner, external = _split(wp, bb, c, a)
-            lu = _factor(sp.identity(c - bb) - inner, f"level {d}")
+        if cy > bb:
+            inner, external = _split(wp, bb, cy, first)
+            lu = _factor(sp.identity(cy - bb) - inner, f"level {d}")
         loops = []
-        if e > c:  # large SCCs, each contiguous
-            cut = c + np.flatnonzero(np.diff(comp_sorted[c:e])) + 1
-            for start, stop in zip([c, *cut.tolist()], [*cut.tolist(), e], strict=True):
-                inner, ext = _split(wp, start, stop, a)
-                loops.append((start, stop, _Loop(inner.tocsr(), ext)))
-        levels.append(_Level(a, int(bb), int(c), acyclic, external, lu, loops))
+        if last > cy:  # large SCCs, each contiguous
+            cut = cy + np.flatnonzero(np.diff(comp_sorted[cy:last])) + 1
+            for begin, end in zip([cy, *cut.tolist()], [*cut.tolist(), last], strict=True):
+                inner, ext = _split(wp, begin, end, first)
+                loops.append((begin, end, _Loop(inner.tocsr(), ext)))
+        levels.append(_Level(first, int(bb), int(cy), acyclic, external, lu, loops))
 
     cyc_sizes = size[cyclic_c]
     for arr in (closed, cyclic, level):  # shared with every Solution: read-only

@@ -69,7 +69,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in frame.to_dict(orient="records"):
         out.append(
-            {k: (None if isinstance(v, float) and v != v else _py(v)) for k, v in rec.items()}
+            {str(k): (None if isinstance(v, float) and v != v else _py(v)) for k, v in rec.items()}
         )
     return out
 

@@ -186,15 +186,15 @@ def validate(source: RawDataset | str | Path) -> tuple[ValidationReport, Dataset
         _unique(prod, "sku", _Collector(report, raw, "products"))
         fac_ids = pd.Index(fac["facility_id"].unique())
         skus = pd.Index(prod["sku"].unique())
-        c = _Collector(report, raw, "supplies")
+        on_supplies = _Collector(report, raw, "supplies")
         for column in ("supplier_id", "buyer_id"):
-            _known(sup, column, fac_ids, "facility", "facilities", c)
+            _known(sup, column, fac_ids, "facility", "facilities", on_supplies)
         _known(
             prod, "made_at", fac_ids, "facility", "facilities", _Collector(report, raw, "products")
         )
-        c = _Collector(report, raw, "bom")
-        _known(bom, "sku", skus, "product", "products", c)
-        _known(bom, "supplier_id", fac_ids, "facility", "facilities", c)
+        on_bom = _Collector(report, raw, "bom")
+        _known(bom, "sku", skus, "product", "products", on_bom)
+        _known(bom, "supplier_id", fac_ids, "facility", "facilities", on_bom)
         _known(
             flags,
             "facility_id",
@@ -203,7 +203,7 @@ def validate(source: RawDataset | str | Path) -> tuple[ValidationReport, Dataset
             "facilities",
             _Collector(report, raw, "flags"),
         )
-        _subassembly_cycles(bom, skus, c)
+        _subassembly_cycles(bom, skus, on_bom)
 
     order = {f: i for i, f in enumerate(raw.files.get(t, f"{t}.csv") for t in TABLES)}
     report.issues.sort(key=lambda i: (order.get(i.file, 99), i.sheet or "", i.row or 0))
