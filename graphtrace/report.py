@@ -106,6 +106,10 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> None:
             os.unlink(tmp)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def issues_to_text(report: ValidationReport, fmt: str, origin: str = "") -> str:
     """Render a validation report: a table (default), ``json`` or ``csv``."""
     if fmt == "json":
@@ -134,8 +138,8 @@ def issues_to_text(report: ValidationReport, fmt: str, origin: str = "") -> str:
     counts = ", ".join(f"{k}: {v} rows" for k, v in report.stats.items())
     verdict = "valid" if report.valid else "INVALID"
     console.print(
-        f"{origin}: {verdict}: {len(report.errors)} errors, {len(report.warnings)} warnings"
-        + (f" ({counts})" if counts else "")
+        f"{origin}: {verdict}: {_count(len(report.errors), 'error')}, "
+        f"{_count(len(report.warnings), 'warning')}" + (f" ({counts})" if counts else "")
     )
     return buf.getvalue()
 
