@@ -601,12 +601,24 @@ def upstream(
 
 def downstream_mask(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """Bool mask of the nodes reachable from ``seeds`` (a bool mask or ids; included) along
-    edges ``src -> dst``; cost O(n + edges) once, for a whole-graph flag such as "estimated"."""
+    edges ``src -> dst``: one breadth-first search in C from a virtual root linked to every seed
+    (for a whole-graph flag such as "estimated")."""
+    from scipy.sparse.csgraph import breadth_first_order
+
     seed = np.asarray(seeds)
-    start = np.flatnonzero(seed) if seed.dtype == bool else seed.reshape(-1)
+    start = np.flatnonzero(seed) if seed.dtype == bool else seed.reshape(-1).astype(np.int64)
     mask = np.zeros(n, dtype=bool)
     if start.size == 0:
         return mask
+    mask[start] = True
+    if len(src) == 0:
+        return mask
+    rows = np.concatenate([np.asarray(src), np.full(len(start), n)]).astype(np.int32)
+    cols = np.concatenate([np.asarray(dst), start]).astype(np.int32)
+    adj = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    order = breadth_first_order(adj, n, directed=True, return_predecessors=False)
+    mask[order[order < n]] = True
+    return mask
     adj = Csr.from_edges(n, src, dst)
     for fr in _frontiers(adj.indptr, adj.indices, start, mask, None):
         del fr  # marks are the result

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from graphtrace.build import Graph, build_graph
-from graphtrace.kernel import prepare
+from graphtrace.kernel import downstream_mask, prepare
 from graphtrace.model import Dataset, EntityEntry, Reason, positions
 from graphtrace.screen import screen
 
@@ -153,26 +153,6 @@ def solve_graph(graph: Graph, reasons: dict[int, list[Reason]]) -> Propagation:
         estimated=estimated,
         closed=np.asarray(sol.closed, dtype=bool),
     )
-
-
-def downstream_mask(n: int, src: np.ndarray, dst: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Nodes reachable from ``seeds`` along edges ``src -> dst`` (seeds included).
-
-    One breadth-first search in C from a virtual root linked to every seed.
-    """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import breadth_first_order
-
-    reached = np.asarray(seeds, dtype=bool).copy()
-    if not reached.any() or len(src) == 0:
-        return reached
-    roots = np.flatnonzero(reached)
-    rows = np.concatenate([src, np.full(len(roots), n)]).astype(np.int32)
-    cols = np.concatenate([dst, roots]).astype(np.int32)
-    adj = csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n + 1, n + 1))
-    order = breadth_first_order(adj, n, directed=True, return_predecessors=False)
-    reached[order[order < n]] = True
-    return reached
 
 
 def propagate_risk(
