@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphtrace.model import ORIGIN_ROLES, ROW, Dataset, member, positions
+from graphtrace.model import ORIGIN_ROLES, Dataset, member, positions
 
 #: Edge kinds (index into EDGE_TABLES): where an edge came from.
 SUPPLY, BOM, MADE_AT = 0, 1, 2
@@ -42,13 +42,6 @@ class Graph:
     def n(self) -> int:
         return len(self.ids)
 
-    def is_product(self, node: int) -> bool:
-        return node >= self.n_facilities
-
-    def index(self) -> pd.Index:
-        """Node id -> node number (facility ids and skus live in separate namespaces)."""
-        return pd.Index(self.ids)
-
     def facility(self, facility_id: str) -> int | None:
         """Node number of a facility id (hash lookup, built on first use)."""
         return self._lookup("_fac_index", self.ids[: self.n_facilities], facility_id, 0)
@@ -64,14 +57,6 @@ class Graph:
             self.__dict__[attr] = index
         pos = index.get_indexer([key])[0]
         return None if pos < 0 else int(pos) + offset
-
-    def source_ref(self, edge: int) -> str:
-        """'supplies.csv row 7' for an edge's record."""
-        k = int(self.kind[edge])
-        table = EDGE_TABLES[k]
-        frame = getattr(self.dataset, table)
-        rec = int(self.buyer[edge]) - self.n_facilities if k == MADE_AT else int(self.record[edge])
-        return f"{self.dataset.file_of(table)} row {int(frame[ROW].iat[rec])}"
 
 
 def active_supplies(supplies: pd.DataFrame, as_of: pd.Timestamp | None) -> np.ndarray:

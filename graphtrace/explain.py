@@ -19,9 +19,9 @@ import pandas as pd
 
 from graphtrace.build import BOM, EDGE_TABLES, SUPPLY, Graph
 from graphtrace.errors import InputError
-from graphtrace.kernel import prepare
+from graphtrace.kernel import gather, prepare
 from graphtrace.model import ROW
-from graphtrace.propagate import SOURCE, Propagation, exposure, exposures
+from graphtrace.propagate import CLOSED, UNTRACED, Propagation, exposure, exposures
 
 #: Best-first search stops after this many expansions, whatever it has found by then.
 MAX_EXPANSIONS = 50_000
@@ -196,16 +196,6 @@ def _csr(edges: np.ndarray, key: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
     return order, np.concatenate([[0], np.cumsum(np.bincount(key[order], minlength=n))])
 
 
-def _gather(ptr: np.ndarray, items: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """Concatenate ``items[ptr[v]:ptr[v+1]]`` for every v in ``nodes``, vectorised."""
-    starts, lengths = ptr[nodes], ptr[nodes + 1] - ptr[nodes]
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=items.dtype)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return items[np.arange(total) + offsets]
-
-
 def _index(p: Propagation) -> _Index:
     cached = getattr(p, "_index_cache", None)
     if cached is None:
@@ -233,7 +223,7 @@ def _walk(
     frontier, d = starts, 0
     while len(frontier):
         grow = frontier[expand[frontier]]
-        e = _gather(ptr, edges, grow)
+        e = gather(ptr, edges, grow)
         used.append(e)
         nxt = np.unique(far_end[e])
         nxt = nxt[~seen[nxt]]
@@ -304,8 +294,8 @@ def trace_sku(p: Propagation, sku: str, top: int = 10, max_nodes: int = 200) -> 
     )
     t.paths = evidence_paths(p, s, top)
     t.explained_share = sum(path.share for path in t.paths)
-    status_gap = (p.fixed[order] & (p.hi[order] > p.lo[order])) | p.closed[order]
-    gap_at = np.flatnonzero(status_gap & (reach > 0))
+    status = p.statuses()[order]
+    gap_at = np.flatnonzero(((status == UNTRACED) | (status == CLOSED)) & (reach > 0))
     gaps = [
         Gap(
             id=str(g.ids[order[i]]),
@@ -459,7 +449,7 @@ def impact(p: Propagation, facility_id: str) -> pd.DataFrame:
     nodes = np.sort(nodes)
     local = np.full(g.n, -1, dtype=np.int64)
     local[nodes] = np.arange(len(nodes))
-    sub = _gather(ix.in_ptr, ix.in_edges, nodes[~is_start[nodes]])
+    sub = gather(ix.in_ptr, ix.in_edges, nodes[~is_start[nodes]])
     sub = sub[local[g.supplier[sub]] >= 0]
     fixed = is_start[nodes]
     sol = prepare(
@@ -482,4 +472,4 @@ def impact(p: Propagation, facility_id: str) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-__all__ = ["SOURCE", "EvidencePath", "Gap", "Link", "Trace", "TreeNode", "impact", "trace_sku"]
+__all__ = ["EvidencePath", "Gap", "Link", "Trace", "TreeNode", "impact", "trace_sku"]

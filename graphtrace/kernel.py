@@ -31,7 +31,16 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
-__all__ = ["Csr", "Plan", "Solution", "downstream_mask", "prepare", "solve", "upstream"]
+__all__ = [
+    "Csr",
+    "Plan",
+    "Solution",
+    "downstream_mask",
+    "gather",
+    "prepare",
+    "solve",
+    "upstream",
+]
 
 _SNAP = 1e-12
 #: Cyclic SCCs up to this size are factorised exactly (sparse LU, block-diagonal per level). Larger
@@ -308,7 +317,7 @@ def _check_edges(
     return b.astype(_IDX, copy=False), s.astype(_IDX, copy=False), w, f
 
 
-def _gather(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def gather(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Concatenate ``indices[indptr[r]:indptr[r + 1]]`` for all ``rows``, vectorised."""
     starts = indptr[rows]
     counts = indptr[rows + 1] - starts
@@ -334,7 +343,7 @@ def _levels(ncomp: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     while frontier.size:
         level[frontier] = depth
         done += frontier.size
-        targets = _gather(rev_ptr, rev, frontier)
+        targets = gather(rev_ptr, rev, frontier)
         if targets.size == 0:
             break
         if 8 * targets.size > ncomp:  # big frontier: O(ncomp) count beats sorting
@@ -524,7 +533,7 @@ def _frontiers(
         yield frontier
         if budget == 0:
             return
-        nxt = _gather(indptr, indices, frontier)
+        nxt = gather(indptr, indices, frontier)
         if nxt.size == 0:
             return
         nxt = nxt[~visited[nxt]]

@@ -22,7 +22,6 @@ from graphtrace.screen import screen
 
 #: Node statuses, in the words the reports use.
 SOURCE, ORIGIN, UNTRACED, CLOSED, TRACED = "source", "origin", "untraced", "closed-loop", "traced"
-EXPOSURES = ("confirmed", "possible", "clear")
 #: Values closer than this to 0 or 1 are treated as exactly 0 or 1 (float noise of the solve).
 EPS = 1e-12
 
@@ -39,14 +38,21 @@ class Propagation:
     estimated: np.ndarray  # (n,) bool: depends on equal weights (missing volumes)
     closed: np.ndarray  # (n,) bool: in a closed loop with no outside input
 
+    def statuses(self) -> np.ndarray:
+        """Every node's status (source, closed-loop, origin, untraced or traced); cached."""
+        cached = self.__dict__.get("_statuses")
+        if cached is None:
+            cached = np.full(len(self.lo), TRACED, dtype=object)
+            cached[self.fixed] = UNTRACED
+            cached[self.fixed & (self.hi == 0)] = ORIGIN
+            cached[self.closed] = CLOSED
+            if self.reasons:
+                cached[np.fromiter(self.reasons, dtype=np.int64)] = SOURCE
+            self.__dict__["_statuses"] = cached
+        return cached
+
     def status(self, node: int) -> str:
-        if node in self.reasons:
-            return SOURCE
-        if self.closed[node]:
-            return CLOSED
-        if self.fixed[node]:
-            return ORIGIN if self.hi[node] == 0 else UNTRACED
-        return TRACED
+        return str(self.statuses()[node])
 
     def exposure(self, node: int) -> str:
         return exposure(self.lo[node], self.hi[node])

@@ -22,7 +22,6 @@ from graphtrace.errors import InputError
 from graphtrace.explain import Trace
 from graphtrace.model import ValidationReport
 
-FORMATS = ("table", "csv", "json")
 OUTPUT_SUFFIXES = (".csv", ".json", ".parquet")
 
 STATUS_COLOURS = {

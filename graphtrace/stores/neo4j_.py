@@ -512,19 +512,13 @@ class Neo4jStore(Store):
 
     def write_results(self, propagation: Any, batch_size: int = 10_000) -> int:
         """Store each node's bounds, exposure, status and estimated flag; return nodes written."""
-        from graphtrace.propagate import CLOSED, ORIGIN, SOURCE, TRACED, UNTRACED, exposures
+        from graphtrace.propagate import exposures
 
         self._complete_meta()
         p = propagation
         g = p.graph
-        n, nf = g.n, g.n_facilities
-        is_source = np.zeros(n, dtype=bool)
-        is_source[list(p.reasons)] = True
-        status = np.full(n, TRACED, dtype=object)
-        status[p.fixed] = UNTRACED
-        status[p.fixed & (p.hi == 0)] = ORIGIN
-        status[p.closed] = CLOSED
-        status[is_source] = SOURCE
+        nf = g.n_facilities
+        status = p.statuses()
         expo = exposures(p.lo, p.hi)
         as_of = None if g.as_of is None else g.as_of.date().isoformat()
         cols = zip(
